@@ -1,0 +1,101 @@
+"""The program's exceptions, one tree with one root.
+
+::
+
+    EnrollbotError                  anything this program raises on purpose
+    ├── CoachviewError              a call to Coachview did not give the expected answer
+    │   ├── CoachviewUnavailable    retryable: connection failed, timed out, or a 5xx answer
+    │   ├── CoachviewRateLimited    retryable: 429, the daily budget is spent until ``reset_at``
+    │   ├── CoachviewAuthError      the token endpoint refused the credentials, or 401 twice
+    │   ├── CoachviewRejected       400/422: Coachview refused the body; ``body`` says why
+    │   ├── CoachviewForbidden      403: the API client lacks the scope for this call
+    │   └── CoachviewNotFound       404: no such record
+    └── DraftConflict               a draft changed under us (another update or process won)
+
+Every :class:`CoachviewError` carries ``retryable`` (send again later: the same request may
+succeed) and ``maybe_processed`` (the request went out and no clear answer came back, so
+Coachview may have acted on it: look before sending a POST again). The raw response body is kept
+in ``body`` for the logs and the submission record; it is never shown to enrollees.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = [
+    "CoachviewAuthError",
+    "CoachviewError",
+    "CoachviewForbidden",
+    "CoachviewNotFound",
+    "CoachviewRateLimited",
+    "CoachviewRejected",
+    "CoachviewUnavailable",
+    "DraftConflict",
+    "EnrollbotError",
+]
+
+
+class EnrollbotError(Exception):
+    """The root of every exception this program raises on purpose."""
+
+
+class CoachviewError(EnrollbotError):
+    """A call to Coachview failed; see the subclasses for how."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        maybe_processed: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+        self.maybe_processed = maybe_processed
+
+
+class CoachviewUnavailable(CoachviewError):
+    """Coachview could not be reached, timed out or answered 5xx: try again later."""
+
+    retryable = True
+
+
+class CoachviewRateLimited(CoachviewError):
+    """429: the request budget is spent; ``reset_at`` is when it is renewed (UTC, if known)."""
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reset_at: datetime | None,
+        status: int | None = 429,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, body=body)
+        self.reset_at = reset_at
+
+
+class CoachviewAuthError(CoachviewError):
+    """The credentials were refused (token endpoint 400/401), or a fresh token got 401 again."""
+
+
+class CoachviewRejected(CoachviewError):
+    """400/422: Coachview refused the request body; ``body`` holds its answer."""
+
+
+class CoachviewForbidden(CoachviewError):
+    """403: the API client lacks the scope this call needs."""
+
+
+class CoachviewNotFound(CoachviewError):
+    """404: the record does not exist (or is not visible to this API client)."""
+
+
+class DraftConflict(EnrollbotError):
+    """The draft was changed by someone else between reading and saving it."""
