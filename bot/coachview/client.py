@@ -648,7 +648,8 @@ class CoachviewClient:
         status = response.status_code
         if 200 <= status < 300:
             return
-        logger.warning("Coachview answered %s to %s %s", status, method, path)
+        level = logging.INFO if status == 404 else logging.WARNING  # 404: a look-up's answer
+        logger.log(level, "Coachview answered %s to %s %s", status, method, path)
         logger.debug("Coachview's %s answer: %s", status, _body(response))
         what = f"Coachview answered {status} to {method} {path}"
         body = _body(response)

@@ -126,7 +126,7 @@ class Opleiding(CoachviewModel):
     code: str
     naam: str
     opleidingssoort_id: CoachviewStr
-    opleiding_status_id: str = "TeStarten"
+    opleiding_status_id: str  # OpleidingStatus: TeStarten, Definitief or Geannuleerd
     start_datum: CoachviewDateTime = None
     eind_datum: CoachviewDateTime = None
     aantal_plaatsen_vrij: int | None = None

@@ -727,32 +727,27 @@ _DOTNET_TYPES = {
 }
 
 
-def _is_guid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+def _parses(parse: Callable[[str], object]) -> Callable[[Any], bool]:
+    """A check that a JSON value is a string ``parse`` accepts (as a GUID, a date, ...)."""
 
+    def check(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
 
-def _is_iso_date(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return check
 
 
 _SCALAR_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
     "bool": lambda v: isinstance(v, bool),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "guid": _is_guid,
-    "date": _is_iso_date,
+    "guid": _parses(uuid.UUID),
+    "date": _parses(datetime.fromisoformat),
     "object": lambda v: isinstance(v, dict),
 }
 
