@@ -49,7 +49,7 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
 	touch $@ $(VENV)/.installed
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d locales -D messages -l $*
+	$(BIN)/pybabel -q compile -d locales -D messages -l $*
 
 lock: $(BIN)/python
 	$(PIP) install "pip-tools>=7.4,<8"

@@ -1,0 +1,756 @@
+"""The Coachview REST client: the one place in the program that speaks HTTP to Coachview.
+
+One :class:`CoachviewClient` holds one ``httpx.AsyncClient``, an OAuth2 token and a catalogue
+cache; open it with the Application and close it with ``aclose()`` (or ``async with``). Every
+failure becomes an exception of :mod:`bot.errors`; see :meth:`CoachviewClient._raise_for_status`
+and :func:`_unavailable` for the mapping.
+
+What is known and what is a guess (``shared/coachview-api.md`` has the sources):
+
+- Known: ``/auth/connect/token`` with client credentials, ``{base}/api/v1/{Entity}[/{id}]``,
+  ``POST Webaanvragen`` answering 201 with ``nummer``, bare JSON arrays, ``skip``/``take``,
+  ``where=field=value`` (``,`` any of, ``;`` and, dates ``dd-mm-yyyy``), ``orderby``, 401 for
+  a missing or expired token, 403 for a missing scope, 429 and 5,000 requests a day.
+- Guessed, and where to change it:
+
+  * the paths: :attr:`CoachviewClient.token_path` and :attr:`CoachviewClient.api_prefix`
+    (class attributes; a subclass or an assignment changes them);
+  * the 201 answer carries the new ``id`` (:class:`~bot.coachview.models.CreatedWebaanvraag`
+    accepts its absence);
+  * the filter field names ``referentieNrKlant``, ``webaanvraagId``, ``opleidingssoortId`` and
+    ``startDatum`` (in the methods that use them);
+  * 100 as the page size (``page_size=``; 100 is known to work, the maximum is unknown);
+  * the rate-limit headers follow AspNetCoreRateLimit: ``X-Rate-Limit-Limit`` a period such as
+    ``1d`` (then ``daily_limit=``, 5,000 by default, is the count) or a number,
+    ``X-Rate-Limit-Reset`` an ISO-8601 UTC datetime; epoch seconds, seconds from now and
+    ``Retry-After`` are read too (:func:`parse_reset`);
+  * a token is renewed 60 s (at most 10 % of its lifetime) before it expires
+    (:data:`TOKEN_RENEW_MARGIN`);
+  * Coachview's naive datetimes are Dutch local time (:mod:`bot.coachview.models`).
+
+Nothing here logs personal data, filter values or the client secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from bot.clock import Clock, SystemClock
+from bot.coachview.models import (
+    CreatedWebaanvraag,
+    Opleiding,
+    Opleidingssoort,
+    RateBudget,
+    Webaanvraag,
+    WebaanvraagDeelnemer,
+    WebaanvraagOpleiding,
+    format_filter_date,
+)
+from bot.errors import (
+    CoachviewAuthError,
+    CoachviewError,
+    CoachviewForbidden,
+    CoachviewNotFound,
+    CoachviewRateLimited,
+    CoachviewRejected,
+    CoachviewUnavailable,
+)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "CoachviewClient",
+    "parse_reset",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
+"""Coachview may take long on a deep page (it then answers 500); 30 s is the patience for it."""
+
+TOKEN_RENEW_MARGIN = timedelta(seconds=60)
+"""Renew a token this long before it expires (but never more than 10 % of its lifetime)."""
+
+SANDBOX_CLIENT_ID = "sandbox"
+"""The credentials of the local Coachview sandbox (:mod:`bot.sandbox.coachview`)."""
+SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a local fake's well-known secret
+
+LOW_BUDGET_FRACTION = 0.1
+"""Warn (once per crossing) when fewer than this part of the request budget is left."""
+
+_MAX_BODY = 20_000
+_MAX_PAGES = 50
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+# -- Small helpers -----------------------------------------------------------------------------
+
+
+class _SingleFlight(Generic[T]):
+    """Concurrent callers asking for the same key share one running task (and its outcome)."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, asyncio.Task[T]] = {}
+
+    async def run(self, key: str, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        task = self._running.get(key)
+        if task is None:
+            task = asyncio.create_task(factory())
+            self._running[key] = task
+            task.add_done_callback(partial(self._forget, key))
+        # A caller that is cancelled must not cancel the others' request.
+        return await asyncio.shield(task)
+
+    def _forget(self, key: str, task: asyncio.Task[T]) -> None:
+        if self._running.get(key) is task:
+            del self._running[key]
+
+    async def cancel_all(self) -> None:
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class _Entry(Generic[T]):
+    value: T
+    fetched_at: datetime
+    retry_after: datetime | None = None
+
+
+class _TtlCache(Generic[T]):
+    """Values kept for ``ttl`` by the clock; concurrent misses share one fetch; when a refresh
+    fails with a retryable error the stale value is served (and the refresh is not tried again
+    for a minute, so an outage does not cost a timeout per call)."""
+
+    def __init__(self, name: str, ttl: timedelta, clock: Clock) -> None:
+        self._name = name
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, _Entry[T]] = {}
+        self._flights: _SingleFlight[T] = _SingleFlight()
+
+    def fresh(self, key: str) -> T | None:
+        """The value for ``key`` if it is within its lifetime, else ``None``."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        now = self._clock.now()
+        if now < entry.fetched_at + self._ttl or (
+            entry.retry_after is not None and now < entry.retry_after
+        ):
+            return entry.value
+        return None
+
+    def fresh_values(self) -> list[T]:
+        return [value for key in list(self._entries) if (value := self.fresh(key)) is not None]
+
+    async def get(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        value = self.fresh(key)
+        if value is not None:
+            return value
+        return await self._flights.run(key, partial(self._refresh, key, fetch))
+
+    async def _refresh(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        try:
+            value = await fetch()
+        except (CoachviewUnavailable, CoachviewRateLimited) as err:
+            entry = self._entries.get(key)
+            if entry is None:
+                raise
+            now = self._clock.now()
+            entry.retry_after = now + min(self._ttl, timedelta(minutes=1))
+            logger.warning(
+                "Coachview %s could not be refreshed (%s); serving the copy of %s",
+                self._name,
+                type(err).__name__,
+                entry.fetched_at.isoformat(timespec="seconds"),
+            )
+            return entry.value
+        self._entries[key] = _Entry(value, self._clock.now())
+        return value
+
+    async def aclose(self) -> None:
+        await self._flights.cancel_all()
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: str
+    renew_at: datetime
+
+
+def parse_reset(text: str | None, now: datetime) -> datetime | None:
+    """When a rate limit resets, from ``X-Rate-Limit-Reset`` or ``Retry-After``; aware UTC.
+
+    Accepts an ISO-8601 datetime (AspNetCoreRateLimit's form; naive means UTC), epoch seconds,
+    seconds from ``now``, or an HTTP date. ``None`` when absent or unreadable.
+    """
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        pass
+    else:
+        if number > 1e9:  # seconds since 1970: any such moment is after 2001
+            return datetime.fromtimestamp(number, UTC)
+        return now + timedelta(seconds=max(number, 0.0))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _body(response: httpx.Response) -> str:
+    return response.text[:_MAX_BODY]
+
+
+def _filter_value(value: str) -> str:
+    """A value for ``where=field=value``: ``,`` and ``;`` would change the filter's meaning."""
+    if not value or any(char in value for char in ",;"):
+        raise ValueError("a filter value must be non-empty and contain neither ',' nor ';'")
+    return value
+
+
+def _unavailable(method: str, path: str, err: httpx.TransportError) -> CoachviewUnavailable:
+    """A transport failure as :class:`CoachviewUnavailable`: ``maybe_processed`` unless the
+    request certainly never reached Coachview (no connection could be made)."""
+    never_sent = (
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+        httpx.ProxyError,
+        httpx.UnsupportedProtocol,
+    )
+    if isinstance(err, never_sent):
+        return CoachviewUnavailable(
+            f"Coachview could not be reached for {method} {path} ({type(err).__name__})",
+            maybe_processed=False,
+        )
+    how = "timed out" if isinstance(err, httpx.TimeoutException) else "broke off"
+    return CoachviewUnavailable(
+        f"Coachview {how} during {method} {path} ({type(err).__name__}: {err}); "
+        "it may have processed the request",
+        maybe_processed=True,
+    )
+
+
+# -- The client --------------------------------------------------------------------------------
+
+
+class CoachviewClient:
+    """Coachview's REST API, typed; one instance for the whole program.
+
+    ``request_counts`` counts every HTTP request sent (``"token"`` and ``"api"``); ``budget``
+    is what the last ``X-Rate-Limit-*`` headers said.
+    """
+
+    token_path = "/auth/connect/token"  # noqa: S105 - a path, not a password
+    api_prefix = "/api/v1"
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str = "",
+        *,
+        catalogue_ttl: timedelta = timedelta(minutes=10),
+        clock: Clock | None = None,
+        timeout: httpx.Timeout | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        page_size: int = 100,
+        daily_limit: int = 5000,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ValueError("page_size must be between 1 and 100")
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._scope = scope.strip()
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._page_size = page_size
+        self._daily_limit = daily_limit
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "enrollbot"},
+        )
+        self._token: _Token | None = None
+        self._token_flight: _SingleFlight[_Token] = _SingleFlight()
+        self._soorten: _TtlCache[list[Opleidingssoort]] = _TtlCache(
+            "course types", catalogue_ttl, self._clock
+        )
+        self._runs: _TtlCache[list[Opleiding]] = _TtlCache(
+            "course runs", catalogue_ttl, self._clock
+        )
+        self._budget = RateBudget()
+        self._budget_low = False
+        self._counts: dict[str, int] = {"token": 0, "api": 0}
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        base_url: str | None = None,
+        clock: Clock | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> CoachviewClient:
+        """The client the configuration asks for.
+
+        ``base_url`` overrides ``COACHVIEW_BASE_URL`` (the demo passes the embedded sandbox's
+        URL); without configured credentials the sandbox's are used, which only a sandbox
+        accepts (configuration guarantees credentials whenever ``COACHVIEW_BASE_URL`` is set).
+        """
+        url = base_url or (
+            str(settings.coachview_base_url) if settings.coachview_base_url else None
+        )
+        if url is None:
+            raise ValueError("no Coachview URL: COACHVIEW_BASE_URL is unset and none was given")
+        secret = settings.coachview_client_secret
+        return cls(
+            url,
+            settings.coachview_client_id or SANDBOX_CLIENT_ID,
+            secret.get_secret_value() if secret is not None else SANDBOX_CLIENT_SECRET,
+            settings.coachview_scope,
+            catalogue_ttl=settings.catalogue_ttl,
+            clock=clock,
+            timeout=timeout,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop pending shared requests and close the connections."""
+        await self._token_flight.cancel_all()
+        await self._soorten.aclose()
+        await self._runs.aclose()
+        await self._http.aclose()
+
+    @property
+    def budget(self) -> RateBudget:
+        """The request budget as the last response's ``X-Rate-Limit-*`` headers told it."""
+        return self._budget
+
+    @property
+    def request_counts(self) -> Mapping[str, int]:
+        """How many HTTP requests were sent: ``{"token": n, "api": m}`` (a copy)."""
+        return dict(self._counts)
+
+    # -- Webaanvragen --------------------------------------------------------------------------
+
+    async def create_webaanvraag(self, payload: Mapping[str, Any]) -> CreatedWebaanvraag:
+        """``POST Webaanvragen``; on 201 the new webaanvraag's ``nummer`` (and ``id``).
+
+        An answer that cannot be read raises :class:`CoachviewError` with ``maybe_processed``:
+        Coachview did store the webaanvraag.
+        """
+        path = f"{self.api_prefix}/Webaanvragen"
+        response = await self._api("POST", path, json=dict(payload))
+        try:
+            created = CreatedWebaanvraag.model_validate(response.json())
+        except ValueError as err:
+            raise CoachviewError(
+                f"Coachview answered POST {path} with {response.status_code} "
+                "but no readable webaanvraag number",
+                status=response.status_code,
+                body=_body(response),
+                maybe_processed=True,
+            ) from err
+        logger.info("Coachview stored webaanvraag nummer %s", created.nummer)
+        return created
+
+    async def get_webaanvraag(self, webaanvraag_id: str) -> Webaanvraag:
+        """One webaanvraag by its id; :class:`CoachviewNotFound` when there is none."""
+        response = await self._api("GET", f"{self.api_prefix}/Webaanvragen/{webaanvraag_id}")
+        return self._parse(response, Webaanvraag)
+
+    async def list_webaanvragen(
+        self,
+        *,
+        where: str | None = None,
+        skip: int = 0,
+        take: int = 100,
+        orderby: str | None = None,
+    ) -> list[Webaanvraag]:
+        """One page of webaanvragen; ``where``/``orderby`` in Coachview's own syntax."""
+        params: dict[str, str | int] = {"skip": skip, "take": take}
+        if where:
+            params["where"] = where
+        if orderby:
+            params["orderby"] = orderby
+        response = await self._api("GET", f"{self.api_prefix}/Webaanvragen", params=params)
+        return self._parse_list(response, Webaanvraag)
+
+    async def find_webaanvraag_by_reference(self, reference: str) -> Webaanvraag | None:
+        """The webaanvraag whose ``referentieNrKlant`` is ``reference``, if Coachview has it."""
+        found = await self.list_webaanvragen(
+            where=f"referentieNrKlant={_filter_value(reference)}", take=1
+        )
+        return found[0] if found else None
+
+    async def list_webaanvraag_opleidingen(
+        self, webaanvraag_id: str
+    ) -> list[WebaanvraagOpleiding]:
+        """The courses a webaanvraag asks for."""
+        return await self._all_pages(
+            f"{self.api_prefix}/WebaanvraagOpleidingen",
+            WebaanvraagOpleiding,
+            where=f"webaanvraagId={_filter_value(webaanvraag_id)}",
+        )
+
+    async def list_webaanvraag_deelnemers(self, webaanvraag_id: str) -> list[WebaanvraagDeelnemer]:
+        """The participants of a webaanvraag other than the contactpersoon."""
+        return await self._all_pages(
+            f"{self.api_prefix}/WebaanvraagDeelnemers",
+            WebaanvraagDeelnemer,
+            where=f"webaanvraagId={_filter_value(webaanvraag_id)}",
+        )
+
+    # -- The catalogue (cached) ----------------------------------------------------------------
+
+    async def list_opleidingssoorten(
+        self, *, include_hidden: bool = False
+    ) -> list[Opleidingssoort]:
+        """The course types, from the cache while it is fresh.
+
+        Only those published on the website and active, unless ``include_hidden``.
+        """
+        soorten = await self._soorten.get(
+            "all",
+            partial(self._all_pages, f"{self.api_prefix}/Opleidingssoorten", Opleidingssoort),
+        )
+        return list(soorten) if include_hidden else [s for s in soorten if s.offered]
+
+    async def get_opleidingssoort(self, opleidingssoort_id: str) -> Opleidingssoort:
+        """One course type: from the cache when it is there, else one ``GET``."""
+        for soorten in self._soorten.fresh_values():
+            for soort in soorten:
+                if soort.id.lower() == opleidingssoort_id.lower():
+                    return soort
+        response = await self._api(
+            "GET", f"{self.api_prefix}/Opleidingssoorten/{opleidingssoort_id}"
+        )
+        return self._parse(response, Opleidingssoort)
+
+    async def list_opleidingen(self, opleidingssoort_id: str) -> list[Opleiding]:
+        """The upcoming runs of a course type (start date today or later), earliest first,
+        all pages, from the cache while it is fresh. Full, cancelled and closed runs are
+        included: see :meth:`Opleiding.open_for_enrollment`."""
+        where = (
+            f"opleidingssoortId={_filter_value(opleidingssoort_id)};"
+            f"startDatum>={format_filter_date(self._clock.now())}"
+        )
+        return list(
+            await self._runs.get(
+                opleidingssoort_id.lower(),
+                partial(
+                    self._all_pages,
+                    f"{self.api_prefix}/Opleidingen",
+                    Opleiding,
+                    where=where,
+                    orderby="startDatum asc",
+                ),
+            )
+        )
+
+    async def get_opleiding(self, opleiding_id: str) -> Opleiding:
+        """One course run: from the cache when it is there, else one ``GET``."""
+        for runs in self._runs.fresh_values():
+            for run in runs:
+                if run.id.lower() == opleiding_id.lower():
+                    return run
+        response = await self._api("GET", f"{self.api_prefix}/Opleidingen/{opleiding_id}")
+        return self._parse(response, Opleiding)
+
+    # -- Requests ------------------------------------------------------------------------------
+
+    async def _all_pages(
+        self,
+        path: str,
+        model: type[M],
+        *,
+        where: str | None = None,
+        orderby: str | None = None,
+    ) -> list[M]:
+        items: list[M] = []
+        for page_number in range(_MAX_PAGES):
+            params: dict[str, str | int] = {
+                "skip": page_number * self._page_size,
+                "take": self._page_size,
+            }
+            if where:
+                params["where"] = where
+            if orderby:
+                params["orderby"] = orderby
+            page = self._parse_list(await self._api("GET", path, params=params), model)
+            items.extend(page)
+            if len(page) < self._page_size:
+                return items
+        logger.warning("GET %s: stopped after %s pages", path, _MAX_PAGES)
+        return items
+
+    async def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """An authorized API call; on 401 the token is renewed and the call repeated once."""
+        token = await self._access_token()
+        response = await self._send("api", method, path, token=token, params=params, json=json)
+        if response.status_code == 401:
+            logger.info("Coachview answered 401 to %s %s; renewing the token", method, path)
+            token = await self._access_token(rejected=token)
+            response = await self._send("api", method, path, token=token, params=params, json=json)
+            if response.status_code == 401:
+                raise CoachviewAuthError(
+                    f"Coachview refused a fresh token for {method} {path} (401)",
+                    status=401,
+                    body=_body(response),
+                )
+        self._raise_for_status(method, path, response)
+        return response
+
+    async def _send(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        *,
+        token: _Token | None = None,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One HTTP request, unless the budget is known to be spent; transport failures become
+        :class:`CoachviewUnavailable`."""
+        now = self._clock.now()
+        if self._budget.exhausted(now):
+            raise CoachviewRateLimited(
+                f"Coachview's request budget is spent until {self._budget.reset_at}; "
+                f"{method} {path} was not sent",
+                reset_at=self._budget.reset_at,
+                status=None,
+            )
+        headers = {"Authorization": f"Bearer {token.value}"} if token is not None else None
+        self._counts[kind] += 1
+        try:
+            response = await self._http.request(
+                method, path, params=params, json=json, data=data, headers=headers
+            )
+        except httpx.TransportError as err:
+            raise _unavailable(method, path, err) from err
+        self._note_budget(response)
+        return response
+
+    async def _access_token(self, *, rejected: _Token | None = None) -> _Token:
+        """A token that is not near its expiry and is not ``rejected``; one request at most
+        for any number of concurrent callers."""
+        token = self._token
+        if token is not None and token is not rejected and self._clock.now() < token.renew_at:
+            return token
+        return await self._token_flight.run("token", self._fetch_token)
+
+    async def _fetch_token(self) -> _Token:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+        }
+        if self._scope:
+            form["scope"] = self._scope
+        try:
+            response = await self._send("token", "POST", self.token_path, data=form)
+        except CoachviewUnavailable as err:
+            # Only the token request went out: the call it was for was never sent.
+            raise CoachviewUnavailable(str(err), maybe_processed=False) from err
+        status = response.status_code
+        if status in (400, 401):
+            raise CoachviewAuthError(
+                f"Coachview refused the credentials of API client {self._client_id!r} "
+                f"({status} {self._oauth_error(response)})",
+                status=status,
+            )
+        if status == 429:
+            raise self._rate_limited("POST", self.token_path, response)
+        if status >= 500:
+            raise CoachviewUnavailable(
+                f"Coachview's token endpoint answered {status}",
+                status=status,
+                body=_body(response),
+            )
+        try:
+            answer = response.json()
+            value = str(answer["access_token"])
+            lifetime = timedelta(seconds=float(answer.get("expires_in", 900)))
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise CoachviewError(
+                f"Coachview's token endpoint answered {status} without a usable token",
+                status=status,
+            ) from err
+        if status != 200 or not value:
+            raise CoachviewError(f"Coachview's token endpoint answered {status}", status=status)
+        margin = min(TOKEN_RENEW_MARGIN, lifetime / 10)
+        self._token = _Token(value, self._clock.now() + lifetime - margin)
+        logger.info("Got a Coachview token valid for %s", lifetime)
+        return self._token
+
+    @staticmethod
+    def _oauth_error(response: httpx.Response) -> str:
+        """The OAuth2 ``error`` code of a token answer (a short word, never a secret)."""
+        try:
+            code = response.json().get("error")
+        except (ValueError, AttributeError):
+            return "no error code"
+        return code if isinstance(code, str) and code.replace("_", "").isalpha() else "?"
+
+    def _raise_for_status(self, method: str, path: str, response: httpx.Response) -> None:
+        """Turn a non-2xx answer into the matching exception of :mod:`bot.errors`."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        level = logging.INFO if status == 404 else logging.WARNING  # 404: a look-up's answer
+        logger.log(level, "Coachview answered %s to %s %s", status, method, path)
+        logger.debug("Coachview's %s answer: %s", status, _body(response))
+        what = f"Coachview answered {status} to {method} {path}"
+        body = _body(response)
+        if status == 429:
+            raise self._rate_limited(method, path, response)
+        if status >= 500:
+            raise CoachviewUnavailable(what, status=status, body=body, maybe_processed=True)
+        if status == 403:
+            raise CoachviewForbidden(what + " (the API client lacks a scope)", status=status)
+        if status == 404:
+            raise CoachviewNotFound(what, status=status, body=body)
+        if status == 401:
+            raise CoachviewAuthError(what, status=status, body=body)
+        if 400 <= status < 500:
+            raise CoachviewRejected(what, status=status, body=body)
+        raise CoachviewError(what, status=status, body=body)
+
+    def _rate_limited(
+        self, method: str, path: str, response: httpx.Response
+    ) -> CoachviewRateLimited:
+        reset_at = self._budget.reset_at
+        return CoachviewRateLimited(
+            f"Coachview's request budget is spent (429 to {method} {path}) until {reset_at}",
+            reset_at=reset_at,
+            body=_body(response),
+        )
+
+    def _note_budget(self, response: httpx.Response) -> None:
+        """Remember the ``X-Rate-Limit-*`` (and on 429 ``Retry-After``) headers."""
+        headers = response.headers
+        limit_text = headers.get("X-Rate-Limit-Limit")
+        remaining_text = headers.get("X-Rate-Limit-Remaining")
+        now = self._clock.now()
+        reset_at = parse_reset(headers.get("X-Rate-Limit-Reset"), now)
+        if reset_at is None and response.status_code == 429:
+            reset_at = parse_reset(headers.get("Retry-After"), now)
+        if (limit_text, remaining_text, reset_at) == (None, None, None) and (
+            response.status_code != 429
+        ):
+            return
+        old = self._budget
+        limit, period = old.limit, old.period
+        if limit_text is not None and limit_text.strip():
+            if limit_text.strip().isdigit():
+                limit, period = int(limit_text), None
+            else:
+                limit, period = self._daily_limit, limit_text.strip()
+        remaining = old.remaining
+        if remaining_text is not None:
+            try:
+                remaining = max(int(float(remaining_text)), 0)
+            except ValueError:
+                remaining = old.remaining
+        if response.status_code == 429:
+            remaining = 0
+        self._budget = RateBudget(
+            limit=limit,
+            remaining=remaining,
+            reset_at=reset_at if reset_at is not None else old.reset_at,
+            period=period,
+        )
+        self._watch_budget()
+
+    def _watch_budget(self) -> None:
+        budget = self._budget
+        if budget.limit is None or budget.remaining is None:
+            return
+        low = budget.remaining < budget.limit * LOW_BUDGET_FRACTION
+        if low and not self._budget_low:
+            logger.warning(
+                "Coachview request budget is low: %s of %s left (renewed at %s)",
+                budget.remaining,
+                budget.limit,
+                budget.reset_at.isoformat(timespec="seconds") if budget.reset_at else "unknown",
+            )
+        self._budget_low = low
+
+    # -- Parsing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _unexpected(response: httpx.Response, err: Exception) -> CoachviewError:
+        return CoachviewError(
+            f"Coachview's answer to {response.request.method} {response.request.url.path} "
+            f"is not what was expected ({type(err).__name__})",
+            status=response.status_code,
+            body=_body(response),
+        )
+
+    @classmethod
+    def _parse(cls, response: httpx.Response, model: type[M]) -> M:
+        try:
+            return model.model_validate(response.json())
+        except (ValueError, ValidationError) as err:
+            raise cls._unexpected(response, err) from err
+
+    @classmethod
+    def _parse_list(cls, response: httpx.Response, model: type[M]) -> list[M]:
+        try:
+            data = response.json()
+            if not isinstance(data, list):
+                raise TypeError("expected a JSON array")
+            return [model.model_validate(item) for item in data]
+        except (ValueError, TypeError, ValidationError) as err:
+            raise cls._unexpected(response, err) from err
