@@ -87,10 +87,10 @@ def _present(button: dict[str, Any], name: str) -> bool:
     return value is not None and value != "" and value is not False
 
 
-def _inline_button(button: Any) -> InlineButton:
-    prefix = "can't parse inline keyboard button: "
+def _button_text(button: Any, prefix: str, kind: str) -> str:
+    """The text of a button object (a non-empty string), as both keyboards require."""
     if not isinstance(button, dict):
-        raise _bad(prefix + "InlineKeyboardButton must be an Object")
+        raise _bad(prefix + f"{kind} must be an Object")
     if "text" not in button:
         raise _bad(prefix + 'Can\'t find field "text"')
     text = button["text"]
@@ -98,6 +98,12 @@ def _inline_button(button: Any) -> InlineButton:
         raise _bad(prefix + 'Field "text" must be of type String')
     if not text.strip():
         raise _bad("BUTTON_TEXT_INVALID")
+    return text
+
+
+def _inline_button(button: Any) -> InlineButton:
+    prefix = "can't parse inline keyboard button: "
+    text = _button_text(button, prefix, "InlineKeyboardButton")
     actions = [name for name in _INLINE_ACTIONS if _present(button, name)]
     if not actions:
         raise _bad(prefix + "Text buttons are unallowed in the inline keyboard")
@@ -129,15 +135,7 @@ def _keyboard_button(button: Any) -> KeyboardButton:
     prefix = "can't parse keyboard button: "
     if isinstance(button, str):
         button = {"text": button}
-    if not isinstance(button, dict):
-        raise _bad(prefix + "KeyboardButton must be a String or an Object")
-    if "text" not in button:
-        raise _bad(prefix + 'Can\'t find field "text"')
-    text = button["text"]
-    if not isinstance(text, str):
-        raise _bad(prefix + 'Field "text" must be of type String')
-    if not text.strip():
-        raise _bad("BUTTON_TEXT_INVALID")
+    text = _button_text(button, prefix, "KeyboardButton")
     actions = [name for name in _KEYBOARD_ACTIONS if _present(button, name)]
     if len(actions) > 1:
         raise _bad(
