@@ -1,0 +1,43 @@
+"""The Telegram Bot API sandbox: a faithful local Bot API server and simulated people.
+
+::
+
+    async with TelegramSandbox() as sandbox:
+        anna = sandbox.user(first_name="Anna")
+        bot = telegram.Bot(sandbox.token, base_url=sandbox.url + "/bot")
+        await anna.send("/start")
+        reply = await anna.next_message()
+
+Modules: ``server`` (the HTTP server and the Bot API methods), ``users`` (the user side),
+``formatting`` (parse modes and entities), ``markup`` (keyboards), ``ratelimit`` (the limits
+of :mod:`bot.telegram_limits`), ``models`` (what tests read), ``state`` (chats and people).
+"""
+
+from bot.sandbox.telegram.models import (
+    ApiCall,
+    ApiError,
+    BotCommand,
+    CallbackAnswer,
+    ChatMessage,
+    InlineButton,
+    KeyboardButton,
+    ReplyKeyboard,
+)
+from bot.sandbox.telegram.server import TelegramSandbox
+from bot.sandbox.telegram.users import SandboxGroup, SandboxUser
+from bot.telegram_limits import TelegramLimits
+
+__all__ = [
+    "ApiCall",
+    "ApiError",
+    "BotCommand",
+    "CallbackAnswer",
+    "ChatMessage",
+    "InlineButton",
+    "KeyboardButton",
+    "ReplyKeyboard",
+    "SandboxGroup",
+    "SandboxUser",
+    "TelegramLimits",
+    "TelegramSandbox",
+]
