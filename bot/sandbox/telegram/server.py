@@ -300,6 +300,8 @@ class TelegramSandbox:
         self._next_group = 1
         self._updates: deque[_Queued] = deque()
         self._next_update_id = 500_000_001
+        #: How many updates were queued for the bot since the start (for "has it caught up").
+        self.updates_queued = 0
         self._allowed_updates: frozenset[str] | None = None
         self._updates_signal = Signal()
         self._idle_signal = Signal()
@@ -1131,6 +1133,7 @@ class TelegramSandbox:
             return None
         queued = _Queued(self._next_update_id, kind, payload)
         self._next_update_id += 1
+        self.updates_queued += 1
         self._updates.append(queued)
         self._updates_signal.notify()
         return queued.to_json()

@@ -115,6 +115,7 @@ class Chat:
     order: list[int] = field(default_factory=list)
     bot_message_ids: list[int] = field(default_factory=list)
     edits: list[ChatMessage] = field(default_factory=list)
+    replies: list[ChatMessage] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     reply_keyboard: ReplyKeyboard | None = None
     signal: Signal = field(default_factory=Signal)
@@ -147,6 +148,7 @@ class Chat:
         self.order.append(message.message_id)
         if message.from_bot:
             self.bot_message_ids.append(message.message_id)
+            self.replies.append(message)
         self.signal.notify()
 
     def replace(self, message: ChatMessage, *, edited: bool) -> None:
@@ -154,6 +156,7 @@ class Chat:
         self.messages[message.message_id] = message
         if edited:
             self.edits.append(message)
+            self.replies.append(message)
         self.signal.notify()
 
     def transcript(self, last: int = 12) -> str:

@@ -44,6 +44,7 @@ class _ChatSide:
         self._chat = chat
         self._read = 0
         self._edits_read = 0
+        self._replies_read = 0
 
     @property
     def chat_id(self) -> int:
@@ -127,10 +128,30 @@ class _ChatSide:
             )
         return message
 
+    async def next_reply(self, timeout: float | None = DEFAULT_TIMEOUT) -> ChatMessage:  # noqa: ASYNC109
+        """Wait for the bot's next reaction here, a new message or an edit, whichever comes
+        first (its own cursor, independent of :meth:`next_message` and :meth:`next_edit`)."""
+        chat = self._chat
+
+        def unread() -> ChatMessage | None:
+            if self._replies_read < len(chat.replies):
+                self._replies_read += 1
+                return chat.replies[self._replies_read - 1]
+            return None
+
+        message = await chat.signal.wait_for(unread, timeout)
+        if message is None:
+            raise AssertionError(
+                f"{self._who()} got no reply (message or edit) within {timeout} s; "
+                f"the chat so far:\n{chat.transcript()}"
+            )
+        return message
+
     def skip_unread(self) -> None:
         """Mark everything received so far as read (next_message waits for a new one)."""
         self._read = len(self._chat.bot_message_ids)
         self._edits_read = len(self._chat.edits)
+        self._replies_read = len(self._chat.replies)
 
     def _find_button(
         self, button: str | int | None, data: str | None, message: ChatMessage | None
