@@ -1,15 +1,130 @@
-"""Command line: ``enrollbot`` (or ``python -m bot``)."""
+"""Command line: ``enrollbot`` (or ``python -m bot``).
+
+    enrollbot                     run the bot; without TELEGRAM_BOT_TOKEN, the local demo
+    enrollbot outbox              list pending, stuck and rejected submissions
+    enrollbot outbox resend ID    queue a rejected submission again (after fixing its cause)
+
+Without ``COACHVIEW_BASE_URL`` the embedded Coachview sandbox serves the catalogue and takes
+the enrollments; without ``TELEGRAM_BOT_TOKEN`` the embedded Telegram sandbox stands in for
+Telegram and this terminal becomes the chat.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger("bot")
+
+DEMO_DATABASE = "sqlite:///data/demo.db"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the program; returns the process exit code."""
-    del argv
-    print("enrollbot: not yet runnable", file=sys.stderr)
-    return 1
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enrollbot", description="Enroll in courses through Telegram; submits to Coachview."
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default; the demo without a token)")
+    box = commands.add_parser("outbox", help="submissions waiting for or refused by Coachview")
+    box_commands = box.add_subparsers(dest="outbox_command")
+    box_commands.add_parser("list", help="list pending, stuck and rejected submissions")
+    resend = box_commands.add_parser("resend", help="queue a rejected submission again")
+    resend.add_argument("id", type=int, help="the outbox id (from `enrollbot outbox`)")
+    return parser
+
+
+def _setup_logging(settings: Settings, *, demo: bool) -> None:
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if demo:
+        # The terminal is the chat: log to a file, and only problems to the screen.
+        Path("data").mkdir(exist_ok=True)
+        logging.basicConfig(level=settings.log_level, format=fmt, filename="data/demo.log")
+        console = logging.StreamHandler()
+        console.setLevel(logging.WARNING)
+        logging.getLogger().addHandler(console)
+    else:
+        logging.basicConfig(level=settings.log_level, format=fmt)
+    # Bot API URLs contain the token: keep the HTTP libraries quiet.
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def run(settings: Settings) -> None:
+    """Run until interrupted (or, in the demo, until the person quits the chat)."""
+    from bot.app import Runtime, build_application, polling  # noqa: PLC0415 - fast --help
+    from bot.sandbox.coachview import CoachviewSandbox  # noqa: PLC0415
+    from bot.sandbox.telegram import TelegramSandbox  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+
+    async with contextlib.AsyncExitStack() as stack:
+        overrides: dict[str, object] = {}
+        if settings.coachview_base_url is None:
+            coachview = await stack.enter_async_context(CoachviewSandbox())
+            overrides.update(
+                coachview_base_url=coachview.url,
+                coachview_client_id=coachview.client_id,
+                coachview_client_secret=coachview.client_secret,
+            )
+            logger.warning("No COACHVIEW_BASE_URL: using the embedded Coachview sandbox.")
+        telegram = None
+        if settings.demo:
+            telegram = await stack.enter_async_context(TelegramSandbox())
+            overrides.update(token=telegram.token, telegram_api_url=telegram.url)
+        runtime = Runtime.from_settings(settings, **overrides)
+        application = build_application(settings, runtime)
+        async with polling(application):
+            logger.info("polling for updates")
+            if telegram is None:
+                await stop.wait()
+                return
+            from bot.sandbox.chat import TerminalChat  # noqa: PLC0415
+
+            chat_task = asyncio.create_task(TerminalChat(telegram).run())
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (chat_task, stop_task):
+                task.cancel()
+
+
+def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
+    """The operator's view of the outbox."""
+    from bot.outbox_cli import list_outbox, resend_outbox  # noqa: PLC0415
+
+    if args.outbox_command == "resend":
+        return resend_outbox(settings, args.id)
+    return list_outbox(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, load the settings once, run."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"enrollbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    if settings.demo and "database_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"database_url": DEMO_DATABASE})
+    if args.command == "outbox":
+        logging.basicConfig(level=logging.WARNING)
+        return outbox_command(settings, args)
+    _setup_logging(settings, demo=settings.demo)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(settings))
+    return 0
 
 
 if __name__ == "__main__":

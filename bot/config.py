@@ -149,13 +149,13 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{variable}: {message}"
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(*, env_file: str | None = ".env", **overrides: Any) -> Settings:
     """Read and check the configuration once; raise :class:`ConfigError` with one line if bad.
 
-    ``overrides`` take precedence over the environment (used by tests and the demo).
+    ``overrides`` take precedence over the environment and ``env_file`` (``None``: no file).
     """
     try:
-        return Settings(**overrides)
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         raise ConfigError(_describe(dict(first))) from None

@@ -22,7 +22,7 @@ from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -106,6 +106,12 @@ class Translator:
     def time(self, value: dt.datetime, fmt: str = "short") -> str:
         """A time of day in Dutch time, formatted for this language."""
         return format_time(value, format=fmt, tzinfo=TIMEZONE, locale=self.locale)
+
+    def period(self, start: dt.datetime, end: dt.datetime | None, skeleton: str = "yMMMEd") -> str:
+        """A span of days as this language writes it ("za 5 - zo 6 dec 2026")."""
+        start = start.astimezone(TIMEZONE)
+        end = (end or start).astimezone(TIMEZONE)
+        return format_interval(start, end, skeleton, tzinfo=TIMEZONE, locale=self.locale)
 
     def number(self, value: int | float | Decimal) -> str:
         """A number with this language's separators."""

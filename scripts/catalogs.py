@@ -86,7 +86,7 @@ def update() -> None:
         catalog.obsolete.clear()
         if language == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if message.id and not _translated(message.string):
                     message.string = message.id
         _write(po, catalog)
         missing = [m.id for m in catalog if m.id and not _translated(m.string)]

@@ -1,0 +1,36 @@
+# enrollbot: the Telegram enrollment bot. Build: docker build -t enrollbot .
+# Run:  docker run -d --env-file .env -v enrollbot-data:/data enrollbot
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies in their own layer: pinned by constraints.txt, rebuilt only when they change.
+COPY pyproject.toml constraints.txt README.md ./
+RUN mkdir -p bot conversations locales \
+    && touch bot/__init__.py conversations/__init__.py \
+    && pip install -c constraints.txt . \
+    && pip uninstall -y enrollbot
+
+# The program, with its catalogs compiled to .mo before they are packed into bot/locales.
+COPY bot ./bot
+COPY conversations ./conversations
+COPY locales ./locales
+RUN pybabel -q compile -d locales -D messages \
+    && pip install --no-deps -c constraints.txt . \
+    && cd / && python -c "from bot.i18n import locales_dir, translator; \
+print(locales_dir()); assert translator('nl')._('Skip') == 'Overslaan'"
+
+# A user of its own; the SQLite file lives on the /data volume.
+RUN useradd --system --uid 10001 --home-dir /data enrollbot \
+    && mkdir -p /data && chown enrollbot /data
+USER enrollbot
+WORKDIR /data
+VOLUME ["/data"]
+ENV DATABASE_URL=sqlite:////data/enrollbot.db
+
+ENTRYPOINT ["enrollbot"]

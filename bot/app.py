@@ -1,0 +1,189 @@
+"""The composition root: builds the Application and everything it runs with.
+
+The builder chain (Bot API server, per-chat ordering, typed context, lifecycle hooks), then the
+handlers in the order they are tried, then the error handler. The database engine, the one
+Coachview client and the background workers (submissions, notifications) are opened in
+``post_init`` and closed in ``post_stop``/``post_shutdown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
+
+from bot.clock import Clock, SystemClock
+from bot.coachview.client import CoachviewClient
+from bot.config import Settings
+from bot.i18n import pick_language, translator
+from bot.notify import Notifier
+from bot.services import BotContext, BotData, Services
+from bot.store.db import create_tables, open_engine
+from bot.submission import SubmissionWorker
+from bot.telegram_limits import TelegramLimits
+from bot.updates import ChatOrderedProcessor
+from conversations import handlers as enrollment
+
+__all__ = ["Runtime", "build_application", "polling"]
+
+logger = logging.getLogger(__name__)
+
+BotApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+
+@dataclass
+class Runtime:
+    """How this process reaches the world: where Coachview and Telegram are, which token."""
+
+    token: str
+    telegram_api_url: str
+    coachview_base_url: str
+    coachview_client_id: str
+    coachview_client_secret: str
+    clock: Clock = field(default_factory=SystemClock)
+    limits: TelegramLimits = field(default_factory=TelegramLimits)
+    run_workers: bool = True
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> Runtime:
+        """The runtime the settings describe (the demo fills in the sandboxes' addresses)."""
+        values: dict[str, Any] = {
+            "token": settings.telegram_bot_token.get_secret_value()
+            if settings.telegram_bot_token
+            else "",
+            "telegram_api_url": str(settings.telegram_api_url).rstrip("/"),
+            "coachview_base_url": str(settings.coachview_base_url or "").rstrip("/"),
+            "coachview_client_id": settings.coachview_client_id or "",
+            "coachview_client_secret": settings.coachview_client_secret.get_secret_value()
+            if settings.coachview_client_secret
+            else "",
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
+    """The bot, ready to ``initialize``/``start`` (or ``run_polling``)."""
+    application = cast(
+        BotApplication,
+        ApplicationBuilder()
+        .token(runtime.token)
+        .base_url(f"{runtime.telegram_api_url}/bot")
+        .base_file_url(f"{runtime.telegram_api_url}/file/bot")
+        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        .get_updates_request(HTTPXRequest(read_timeout=40))
+        .concurrent_updates(ChatOrderedProcessor())
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .post_init(lambda app: _post_init(app, settings, runtime))
+        .post_stop(lambda app: _post_stop(app, runtime))
+        .post_shutdown(_post_shutdown)
+        .build(),
+    )
+    enrollment.register(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+@contextlib.asynccontextmanager
+async def polling(
+    application: BotApplication, *, poll_timeout: timedelta = timedelta(seconds=30)
+) -> AsyncIterator[BotApplication]:
+    """Run ``application`` with long polling until the block ends.
+
+    The same sequence as PTB's ``run_polling`` (initialize, ``post_init``, start polling,
+    start; then stop polling, stop, ``post_stop``, shutdown, ``post_shutdown``), without taking
+    over the event loop, so the demo and the tests can run beside it.
+    """
+    updater = application.updater
+    if updater is None:
+        raise RuntimeError("the application was built without an updater")
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        await application.start()
+        try:
+            yield application
+        finally:
+            if updater.running:
+                await updater.stop()
+            if application.running:
+                await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def _post_init(application: BotApplication, settings: Settings, runtime: Runtime) -> None:
+    db = open_engine(settings.database_url)
+    create_tables(db)
+    coachview = CoachviewClient(
+        runtime.coachview_base_url,
+        runtime.coachview_client_id,
+        runtime.coachview_client_secret,
+        settings.coachview_scope,
+        catalogue_ttl=settings.catalogue_ttl,
+        clock=runtime.clock,
+    )
+    services = Services(settings=settings, db=db, coachview=coachview, clock=runtime.clock)
+    application.bot_data.services = services
+    application.bot_data.engine = enrollment.build_engine(services)
+    await enrollment.set_commands(application)
+    if runtime.run_workers:
+        runtime.background.append(asyncio.create_task(SubmissionWorker(services).run()))
+        notifier = Notifier(services, application.bot, limits=runtime.limits)
+        runtime.background.append(asyncio.create_task(notifier.run()))
+    logger.info("bot @%s ready", application.bot.username)
+
+
+async def _post_stop(application: BotApplication, runtime: Runtime) -> None:
+    for task in runtime.background:
+        task.cancel()
+    for task in runtime.background:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    runtime.background.clear()
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    services = application.bot_data.services
+    if services is not None:
+        await services.coachview.aclose()
+        services.db.dispose()
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log first, then tell the person something went wrong (in their language)."""
+    logger.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    user = update.effective_user
+    services = context.bot_data.services
+    default = services.settings.default_language if services else "nl"
+    t = translator(pick_language(None, user.language_code if user else None, default))
+    text = t._(
+        "Sorry, something went wrong on my side. Your answers so far are saved; "
+        "please try again in a moment."
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, text)
+    except Exception:
+        logger.warning("could not tell the person about the error either", exc_info=True)

@@ -1,0 +1,74 @@
+"""``enrollbot outbox``: what waits for Coachview, what is stuck, what was refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.store import outbox
+from bot.store.db import create_tables, open_engine
+from bot.store.models import OutboxEntry, OutboxStatus
+
+__all__ = ["list_outbox", "resend_outbox"]
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+def _row(entry: OutboxEntry, now: datetime) -> str:
+    if entry.status == OutboxStatus.REJECTED:
+        state = f"rejected (HTTP {entry.response_status or '-'})"
+    elif entry.first_failure_at is not None:
+        state = (
+            f"stuck since {_when(entry.first_failure_at)}, next try {_when(entry.next_attempt_at)}"
+        )
+    else:
+        state = "pending"
+    course = entry.summary.get("course", "")
+    people = entry.summary.get("participants", "?")
+    line = (
+        f"{entry.id:>6}  {_when(entry.created_at)}  {state}  attempts={entry.attempts}  "
+        f"ref={entry.reference}  {course} ({people} people)"
+    )
+    if entry.last_error:
+        line += f"\n        last error: {entry.last_error.splitlines()[0][:160]}"
+    if entry.status == OutboxStatus.REJECTED and entry.response_body:
+        line += f"\n        Coachview said: {entry.response_body[:300]}"
+    return line
+
+
+def list_outbox(settings: Settings) -> int:
+    """Print pending, stuck and rejected rows; exit code 0."""
+    engine = open_engine(settings.database_url)
+    create_tables(engine)
+    now = SystemClock().now()
+    with Session(engine) as session:
+        entries = outbox.list_entries(
+            session, statuses=[OutboxStatus.PENDING, OutboxStatus.REJECTED]
+        )
+    if not entries:
+        print("The outbox is empty: every confirmed enrollment reached Coachview.")
+        return 0
+    print(f"{len(entries)} submission(s) not in Coachview yet:")
+    for entry in entries:
+        print(_row(entry, now))
+    print("Resend a rejected one after fixing its cause: enrollbot outbox resend ID")
+    return 0
+
+
+def resend_outbox(settings: Settings, entry_id: int) -> int:
+    """Queue a rejected row again; exit code 0 if it was rejected, 1 if not."""
+    engine = open_engine(settings.database_url)
+    create_tables(engine)
+    with Session(engine) as session:
+        changed = outbox.resend(session, entry_id=entry_id, now=SystemClock().now())
+        session.commit()
+    if not changed:
+        print(f"Outbox {entry_id} is not a rejected submission; nothing changed.")
+        return 1
+    print(f"Outbox {entry_id} is queued again; the running bot sends it within a minute.")
+    return 0

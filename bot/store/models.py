@@ -1,0 +1,153 @@
+"""The tables. Each is read and written only through the keyword-only functions of its module
+(``people.py``, ``drafts.py``, ``outbox.py``, ``notifications.py``), which take the session.
+
+Times are aware datetimes; SQLModel stores them in UTC and returns them in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+__all__ = [
+    "Draft",
+    "DraftStatus",
+    "Notification",
+    "NotificationStatus",
+    "OutboxEntry",
+    "OutboxStatus",
+    "Person",
+]
+
+
+class Person(SQLModel, table=True):
+    """A Telegram user the bot has met: what they chose to be spoken to in."""
+
+    __tablename__ = "people"
+
+    user_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    language: str | None = Field(default=None, max_length=8)
+    updated_at: datetime
+
+
+class DraftStatus(StrEnum):
+    OPEN = "open"
+    SUBMITTED = "submitted"
+    CANCELLED = "cancelled"
+
+
+class Draft(SQLModel, table=True):
+    """One enrollment being filled in: the whole conversation state (design decision 1).
+
+    ``step`` is the question the person is answering; ``data`` the answers so far (an
+    :class:`~bot.enrollment.Enrollment` as JSON); ``history`` the steps behind it, for Back;
+    ``flow`` the conversation's own bookkeeping (where an edit from the review returns to, the
+    course type being browsed, the page). ``version`` grows with every saved answer: a save
+    that finds another version lost a race (:class:`~bot.errors.DraftConflict`), and buttons
+    carry it so a press on an outdated question changes nothing.
+    ``last_update_id`` makes a Telegram update that arrives twice count once.
+    At most one draft per chat is open.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        sa.Index(
+            "ix_drafts_one_open_per_chat",
+            "chat_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+        sa.Index("ix_drafts_status_updated", "status", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    user_id: int = Field(sa_type=sa.BigInteger)
+    status: DraftStatus = Field(default=DraftStatus.OPEN, sa_type=sa.String(16))
+    step: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    flow: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    last_update_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    created_at: datetime
+    updated_at: datetime
+    reminded_at: datetime | None = None
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    REJECTED = "rejected"
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A confirmed enrollment on its way to Coachview (design decision 3).
+
+    Written in the same transaction that closes the draft; one per draft, so a double "submit"
+    makes one row. ``reference`` travels in the webaanvraag and lets the worker find it in
+    Coachview after an ambiguous failure (``maybe_sent``). A worker claims a row by writing its
+    ``lease_owner`` and ``lease_until``; a crashed worker's lease runs out and another takes over.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(unique=True)
+    reference: str = Field(unique=True, max_length=64)
+    chat_id: int = Field(sa_type=sa.BigInteger, index=True)
+    user_id: int = Field(sa_type=sa.BigInteger)
+    language: str = Field(max_length=8)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=sa.String(16))
+    attempts: int = 0
+    maybe_sent: bool = False
+    next_attempt_at: datetime
+    first_failure_at: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    response_status: int | None = None
+    response_body: str | None = None
+    coachview_id: str | None = Field(default=None, max_length=64)
+    coachview_nummer: str | None = Field(default=None, max_length=64)
+    payment_url: str | None = None
+    told_delayed: bool = False
+    created_at: datetime
+    submitted_at: datetime | None = None
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Notification(SQLModel, table=True):
+    """A message the bot owes someone outside a conversation's reply: confirmations, staff
+    notices, reminders. Sent by the paced sender, at most once per ``key``.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_status_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=128)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    text: str
+    reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    status: NotificationStatus = Field(default=NotificationStatus.PENDING, sa_type=sa.String(16))
+    attempts: int = 0
+    not_before: datetime
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None

@@ -1,0 +1,92 @@
+"""Notifications: messages the bot owes someone, sent by the paced sender at most once each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.store.models import Notification, NotificationStatus
+
+__all__ = ["due", "enqueue", "mark_failed", "mark_sent", "next_due", "postpone"]
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    chat_id: int,
+    text: str,
+    now: datetime,
+    reply_markup: dict[str, Any] | None = None,
+) -> bool:
+    """Owe ``chat_id`` a message, once per ``key``; ``False`` if that key was queued before."""
+    exists = session.exec(select(Notification.id).where(Notification.key == key)).first()
+    if exists is not None:
+        return False
+    session.add(
+        Notification(
+            key=key,
+            chat_id=chat_id,
+            text=text,
+            reply_markup=reply_markup,
+            not_before=now,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def due(session: Session, *, now: datetime, limit: int = 100) -> list[Notification]:
+    """Pending notifications whose time has come, oldest first."""
+    return list(
+        session.exec(
+            select(Notification)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                col(Notification.not_before) <= now,
+            )
+            .order_by(col(Notification.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest pending notification is due."""
+    return session.exec(
+        select(sa.func.min(Notification.not_before)).where(
+            Notification.status == NotificationStatus.PENDING
+        )
+    ).one()
+
+
+def mark_sent(session: Session, *, notification_id: int, now: datetime) -> None:
+    session.exec(
+        sa.update(Notification)
+        .where(col(Notification.id) == notification_id)
+        .values(status=NotificationStatus.SENT, sent_at=now, attempts=Notification.attempts + 1)
+    )
+
+
+def postpone(session: Session, *, notification_id: int, until: datetime, error: str) -> None:
+    session.exec(
+        sa.update(Notification)
+        .where(col(Notification.id) == notification_id)
+        .values(not_before=until, last_error=error[:500], attempts=Notification.attempts + 1)
+    )
+
+
+def mark_failed(session: Session, *, notification_id: int, error: str) -> None:
+    session.exec(
+        sa.update(Notification)
+        .where(col(Notification.id) == notification_id)
+        .values(
+            status=NotificationStatus.FAILED,
+            last_error=error[:500],
+            attempts=Notification.attempts + 1,
+        )
+    )

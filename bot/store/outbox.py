@@ -1,0 +1,270 @@
+"""The outbox: confirmed enrollments waiting to reach Coachview (design decision 3).
+
+A worker claims due rows with a lease (:func:`claim_due`), marks an attempt before it sends
+(:func:`start_attempt`, so a crash in flight is known to be ambiguous), and records the outcome.
+Every state change is a conditional update on the worker's lease, so two workers sharing one
+database never act on the same row, and a worker whose lease ran out cannot overwrite the one
+that took over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.store.models import OutboxEntry, OutboxStatus
+
+__all__ = [
+    "claim_due",
+    "enqueue",
+    "get_entry",
+    "list_entries",
+    "next_due",
+    "record_failure",
+    "record_rejection",
+    "record_submitted",
+    "release",
+    "resend",
+    "start_attempt",
+    "stuck_since",
+]
+
+
+def enqueue(
+    session: Session,
+    *,
+    draft_id: int,
+    reference: str,
+    chat_id: int,
+    user_id: int,
+    language: str,
+    payload: dict[str, Any],
+    summary: dict[str, Any],
+    now: datetime,
+) -> OutboxEntry:
+    """Add a confirmed enrollment, due now (commit together with closing the draft)."""
+    entry = OutboxEntry(
+        draft_id=draft_id,
+        reference=reference,
+        chat_id=chat_id,
+        user_id=user_id,
+        language=language,
+        payload=payload,
+        summary=summary,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def get_entry(session: Session, *, entry_id: int) -> OutboxEntry | None:
+    return session.get(OutboxEntry, entry_id)
+
+
+def _lease_free(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(col(OutboxEntry.lease_until).is_(None), col(OutboxEntry.lease_until) < now)
+
+
+def claim_due(
+    session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int = 20
+) -> list[OutboxEntry]:
+    """Lease up to ``limit`` due rows for ``owner``: the oldest pending row of each chat only,
+    so one person's enrollments reach Coachview in the order they were confirmed."""
+    earlier = sa.orm.aliased(OutboxEntry)
+    candidates = session.exec(
+        select(OutboxEntry.id)
+        .where(
+            col(OutboxEntry.status) == OutboxStatus.PENDING,
+            col(OutboxEntry.next_attempt_at) <= now,
+            _lease_free(now),
+            ~sa.exists().where(
+                col(earlier.chat_id) == col(OutboxEntry.chat_id),
+                col(earlier.status) == OutboxStatus.PENDING,
+                col(earlier.id) < col(OutboxEntry.id),
+            ),
+        )
+        .order_by(col(OutboxEntry.next_attempt_at), col(OutboxEntry.id))
+        .limit(limit)
+    ).all()
+    claimed = []
+    for entry_id in candidates:
+        result = session.exec(
+            sa.update(OutboxEntry)
+            .where(
+                col(OutboxEntry.id) == entry_id,
+                col(OutboxEntry.status) == OutboxStatus.PENDING,
+                _lease_free(now),
+            )
+            .values(lease_owner=owner, lease_until=now + lease)
+        )
+        if result.rowcount == 1:
+            claimed.append(entry_id)
+    session.commit()
+    if not claimed:
+        return []
+    rows = session.exec(select(OutboxEntry).where(col(OutboxEntry.id).in_(claimed))).all()
+    return sorted(rows, key=lambda row: claimed.index(row.id))
+
+
+def _owned(entry_id: int, owner: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(OutboxEntry.id) == entry_id,
+        col(OutboxEntry.lease_owner) == owner,
+        col(OutboxEntry.status) == OutboxStatus.PENDING,
+    )
+
+
+def _update(session: Session, entry_id: int, owner: str, **values: Any) -> bool:
+    result = session.exec(sa.update(OutboxEntry).where(_owned(entry_id, owner)).values(**values))
+    return bool(result.rowcount == 1)
+
+
+def start_attempt(
+    session: Session, *, entry_id: int, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Record that a POST is about to go out (and may arrive even if we never hear back)."""
+    return _update(
+        session,
+        entry_id,
+        owner,
+        maybe_sent=True,
+        attempts=OutboxEntry.attempts + 1,
+        lease_until=now + lease,
+    )
+
+
+def record_submitted(
+    session: Session,
+    *,
+    entry_id: int,
+    owner: str,
+    coachview_id: str | None,
+    nummer: str,
+    payment_url: str | None,
+    now: datetime,
+) -> bool:
+    """Coachview has the webaanvraag: keep its id and number, release the row."""
+    return _update(
+        session,
+        entry_id,
+        owner,
+        status=OutboxStatus.SUBMITTED,
+        coachview_id=coachview_id,
+        coachview_nummer=nummer,
+        payment_url=payment_url,
+        submitted_at=now,
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+    )
+
+
+def record_failure(
+    session: Session,
+    *,
+    entry_id: int,
+    owner: str,
+    error: str,
+    maybe_sent: bool,
+    retry_at: datetime,
+    now: datetime,
+) -> bool:
+    """A retryable failure: try again at ``retry_at``."""
+    return _update(
+        session,
+        entry_id,
+        owner,
+        last_error=error[:2000],
+        maybe_sent=maybe_sent,
+        next_attempt_at=retry_at,
+        first_failure_at=sa.func.coalesce(OutboxEntry.first_failure_at, now),
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
+def record_rejection(
+    session: Session,
+    *,
+    entry_id: int,
+    owner: str,
+    status: int | None,
+    body: str | None,
+    error: str,
+    now: datetime,
+) -> bool:
+    """Coachview refused the webaanvraag: keep its answer, stop trying."""
+    return _update(
+        session,
+        entry_id,
+        owner,
+        status=OutboxStatus.REJECTED,
+        response_status=status,
+        response_body=body,
+        last_error=error[:2000],
+        maybe_sent=False,
+        first_failure_at=sa.func.coalesce(OutboxEntry.first_failure_at, now),
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
+def release(session: Session, *, entry_id: int, owner: str) -> bool:
+    """Give a claimed row back without an outcome (the worker is stopping)."""
+    return _update(session, entry_id, owner, lease_owner=None, lease_until=None)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest pending row is due (for the worker's sleep)."""
+    return session.exec(
+        select(sa.func.min(OutboxEntry.next_attempt_at)).where(
+            col(OutboxEntry.status) == OutboxStatus.PENDING
+        )
+    ).one()
+
+
+def stuck_since(session: Session) -> tuple[int, datetime | None]:
+    """How many pending rows have failed at least once, and since when the oldest has."""
+    count, since = session.exec(
+        select(sa.func.count(), sa.func.min(OutboxEntry.first_failure_at)).where(
+            col(OutboxEntry.status) == OutboxStatus.PENDING,
+            col(OutboxEntry.first_failure_at).is_not(None),
+        )
+    ).one()
+    return int(count), since
+
+
+def list_entries(
+    session: Session, *, statuses: Sequence[OutboxStatus], limit: int = 200
+) -> list[OutboxEntry]:
+    """Rows in ``statuses``, oldest first (for the operator's view)."""
+    return list(
+        session.exec(
+            select(OutboxEntry)
+            .where(col(OutboxEntry.status).in_(list(statuses)))
+            .order_by(col(OutboxEntry.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def resend(session: Session, *, entry_id: int, now: datetime) -> bool:
+    """Put a rejected row back in the queue (after the cause was fixed)."""
+    result = session.exec(
+        sa.update(OutboxEntry)
+        .where(col(OutboxEntry.id) == entry_id, col(OutboxEntry.status) == OutboxStatus.REJECTED)
+        .values(
+            status=OutboxStatus.PENDING,
+            next_attempt_at=now,
+            first_failure_at=None,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    return bool(result.rowcount == 1)

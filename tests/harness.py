@@ -1,0 +1,257 @@
+"""Running the real bot against both sandboxes, in this process or as a child process.
+
+In-process (:func:`running_bot`): the Application built by ``bot/app.py``, long polling the
+Telegram sandbox over loopback HTTP, with the Coachview sandbox behind the real client and a real
+SQLite file. As a process (:class:`BotProcess`): ``python -m bot`` with the environment pointing
+at the sandboxes, so a test can SIGKILL it and start it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.app import BotApplication, Runtime, build_application, polling
+from bot.clock import Clock, SystemClock
+from bot.config import Settings, load_settings
+from bot.sandbox.coachview import CoachviewSandbox
+from bot.sandbox.telegram import CallbackAnswer, ChatMessage, SandboxUser, TelegramSandbox
+from bot.services import Services
+from bot.store.models import Draft, DraftStatus, OutboxEntry
+from bot.telegram_limits import TelegramLimits
+from bot.updates import ChatOrderedProcessor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RunningBot:
+    """The bot under test and what a test reads from it."""
+
+    application: BotApplication
+    settings: Settings
+    telegram: TelegramSandbox
+    coachview: CoachviewSandbox
+
+    @property
+    def services(self) -> Services:
+        services = self.application.bot_data.services
+        assert services is not None
+        return services
+
+    def drafts(self) -> list[Draft]:
+        with Session(self.services.db) as session:
+            return list(session.exec(select(Draft)).all())
+
+    def open_draft(self, user: SandboxUser) -> Draft | None:
+        return next(
+            (d for d in self.drafts() if d.chat_id == user.id and d.status == DraftStatus.OPEN),
+            None,
+        )
+
+    def person(self, first_name: str = "Anna", *, language_code: str | None = "en") -> Person:
+        """A new person in a private chat with the bot."""
+        return Person(self, self.telegram.user(first_name, language_code=language_code))
+
+    def outbox(self) -> list[OutboxEntry]:
+        with Session(self.services.db) as session:
+            return list(session.exec(select(OutboxEntry)).all())
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has handled every update queued so far (replies sent)."""
+        processor = self.application.update_processor
+        assert isinstance(processor, ChatOrderedProcessor)
+        await self.wait_for(
+            lambda: processor.processed >= self.telegram.updates_queued,
+            timeout,
+            "the bot to handle every update",
+        )
+
+    async def wait_for(self, condition: Any, timeout: float = 10.0, what: str = "") -> None:
+        """Wait until ``condition()`` holds (a hung test fails instead of waiting forever)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition():
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out waiting for {what or condition}")
+            await asyncio.sleep(0.01)
+
+
+def settings_for(database: Path, **overrides: Any) -> Settings:
+    """Settings for a test: no .env file, the given database, then ``overrides``."""
+    values: dict[str, Any] = {"database_url": f"sqlite:///{database}"}
+    values.update(overrides)
+    return load_settings(env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_bot(
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    database: Path,
+    *,
+    clock: Clock | None = None,
+    limits: TelegramLimits | None = None,
+    **settings: Any,
+) -> AsyncIterator[RunningBot]:
+    """The bot, polling ``telegram`` and submitting to ``coachview``, until the block ends."""
+    config = settings_for(database, **settings)
+    runtime = Runtime(
+        token=telegram.token,
+        telegram_api_url=telegram.url,
+        coachview_base_url=coachview.url,
+        coachview_client_id=coachview.client_id,
+        coachview_client_secret=coachview.client_secret,
+        clock=clock or SystemClock(),
+        limits=limits or TelegramLimits.unlimited(),
+    )
+    application = build_application(config, runtime)
+    async with polling(application, poll_timeout=timedelta(seconds=5)):
+        await telegram.wait_polling()
+        yield RunningBot(application, config, telegram, coachview)
+
+
+class BotProcess:
+    """``python -m bot`` as a child process pointed at the sandboxes; killable."""
+
+    def __init__(
+        self,
+        telegram: TelegramSandbox,
+        coachview: CoachviewSandbox,
+        database: Path,
+        log: Path,
+        **environment: str,
+    ) -> None:
+        self.log = log
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(database.parent),
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_URL": telegram.url,
+            "COACHVIEW_BASE_URL": coachview.url,
+            "COACHVIEW_CLIENT_ID": coachview.client_id,
+            "COACHVIEW_CLIENT_SECRET": coachview.client_secret,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "LOG_LEVEL": "INFO",
+            **environment,
+        }
+        self.cwd = database.parent
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        handle.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when the machine loses power."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+
+
+class Person:
+    """A simulated person in a private chat with the bot, waiting for it after every action.
+
+    ``say``/``tap`` act and wait until the bot has handled everything (``RunningBot.settle``),
+    then return the bot's latest message as it now stands: the question being asked.
+    """
+
+    def __init__(self, bot: RunningBot, user: SandboxUser) -> None:
+        self.bot = bot
+        self.user = user
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def screen(self) -> ChatMessage:
+        """The bot's latest message (the current question, after edits)."""
+        message = self.user.last_message
+        assert message is not None, "the bot has not said anything yet"
+        return message
+
+    @property
+    def text(self) -> str:
+        return self.screen.text or ""
+
+    @property
+    def buttons(self) -> list[str]:
+        return self.screen.button_texts
+
+    async def say(self, text: str) -> ChatMessage:
+        await self.user.send(text)
+        await self.bot.settle()
+        return self.screen
+
+    async def tap(self, label: str, *, message: ChatMessage | None = None) -> CallbackAnswer:
+        """Press an inline button of the latest message (or of ``message``)."""
+        answer = await self.user.press(label, message=message or self.screen)
+        await self.bot.settle()
+        return answer
+
+    async def share_contact(self, phone: str, *, own: bool = True) -> ChatMessage:
+        await self.user.send_contact(phone, own=own)
+        await self.bot.settle()
+        return self.screen
+
+    async def send_other(self, kind: str) -> ChatMessage:
+        """A sticker, photo, voice message or location where the bot expects something else."""
+        if kind == "sticker":
+            await self.user.send_sticker()
+        elif kind == "photo":
+            await self.user.send_photo()
+        elif kind == "voice":
+            await self.user.send_voice()
+        elif kind == "location":
+            await self.user.send_location(52.09, 5.12)
+        else:
+            raise ValueError(kind)
+        await self.bot.settle()
+        return self.screen
+
+    async def answer(self, value: str | None) -> ChatMessage:
+        """Answer the current question: a button's label if it has one, ``None`` to skip,
+        else typed text."""
+        if value is None:
+            if "Skip" in self.buttons or "Overslaan" in self.buttons:
+                await self.tap("Skip" if "Skip" in self.buttons else "Overslaan")
+                return self.screen
+            return await self.say("-")
+        if value in self.buttons:
+            await self.tap(value)
+            return self.screen
+        return await self.say(value)
+
+    async def answers(self, *values: str | None) -> ChatMessage:
+        for value in values:
+            await self.answer(value)
+        return self.screen
