@@ -324,7 +324,7 @@ def _empty_seed() -> CatalogueSeed:
 
 # -- Fault injection ---------------------------------------------------------------------------
 
-FaultAction = Literal["status", "delay", "drop", "refuse", "hang"]
+FaultAction = Literal["status", "delay", "drop", "refuse", "hang", "hold"]
 
 
 @dataclass
@@ -362,6 +362,8 @@ class Faults:
 
     def __init__(self, seed: int = 0) -> None:
         self.rules: list[FaultRule] = []
+        self.released = asyncio.Event()
+        self._held = 0
         self._rng = random.Random(seed)  # noqa: S311 - repeatable chaos, not secrets
 
     def add(
@@ -386,7 +388,9 @@ class Faults:
         - ``"delay"``: process the request, then answer only after ``delay`` seconds;
         - ``"drop"``: process the request fully, then close the connection without an answer;
         - ``"refuse"``: close the connection before processing (nothing is stored);
-        - ``"hang"``: never answer (until the sandbox stops).
+        - ``"hang"``: never answer (until the sandbox stops);
+        - ``"hold"``: wait until :meth:`release` is called, then process and answer normally
+          (a slow Coachview whose end the test decides, without guessing durations).
 
         ``delay`` also postpones the other actions. The rule applies to the next ``times``
         matching requests (``None``: forever), each with chance ``probability`` when given
@@ -417,6 +421,19 @@ class Faults:
     def clear(self) -> None:
         """Remove every rule."""
         self.rules.clear()
+
+    def release(self) -> None:
+        """Let every held request (``"hold"``) go on, and those held later pass at once."""
+        self.released.set()
+
+    @property
+    def held(self) -> int:
+        """How many requests are waiting in a ``"hold"`` rule right now."""
+        return self._held
+
+    @held.setter
+    def held(self, value: int) -> None:
+        self._held = value
 
     def reseed(self, seed: int) -> None:
         """Restart the generator behind ``probability`` rules, for a repeatable chaos run."""
@@ -1074,6 +1091,12 @@ class CoachviewSandbox:
             if rule is not None and rule.action == "hang":
                 await self._stopping.wait()
                 raise _Close("hung")
+            if rule is not None and rule.action == "hold":
+                self.faults.held += 1
+                try:
+                    await self.faults.released.wait()
+                finally:
+                    self.faults.held -= 1
             recorded.body = await request.read()
             response = await self._answer(request, recorded.body, rule)
             recorded.status = response.status

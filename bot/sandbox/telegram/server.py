@@ -35,6 +35,7 @@ from bot.sandbox.telegram.formatting import (
     Entity,
     EntityParseError,
     FormattedText,
+    find_bot_commands,
     parse_text,
     trim,
     utf16_length,
@@ -1189,6 +1190,28 @@ class TelegramSandbox:
         chat.add(message)
         update = self.enqueue("message", raw) if deliver else None
         return message, update
+
+    def edit_user_message(
+        self, chat: Chat, message: ChatMessage, text: str
+    ) -> tuple[ChatMessage, dict[str, Any] | None]:
+        """A person edits the text of a message they sent: queue an ``edited_message``."""
+        now = self.clock.now()
+        entities = tuple(find_bot_commands(text))
+        raw = dict(message.raw)
+        raw["text"] = text
+        raw["edit_date"] = _timestamp(now)
+        raw.pop("entities", None)
+        if entities:
+            raw["entities"] = [entity.to_json() for entity in entities]
+        edited = dataclasses.replace(
+            message,
+            text=text,
+            entities=tuple(entity.to_json() for entity in entities),
+            raw=raw,
+            edit_date=now,
+        )
+        chat.replace(edited, edited=False)
+        return edited, self.enqueue("edited_message", raw)
 
     def press_button(
         self, chat: Chat, person: Person, message: ChatMessage, data: str

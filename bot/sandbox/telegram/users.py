@@ -409,6 +409,36 @@ class SandboxUser(_ChatSide):
         self._check_can_send()
         return await self._press(self.person, button, data, message, timeout)
 
+    async def edit(self, message: ChatMessage, text: str) -> Update:
+        """Edit the text of a message this person sent (the bot gets ``edited_message``)."""
+        self._check_can_send()
+        if message.from_bot or message.sender_id != self.id:
+            raise ValueError("a person can only edit their own messages")
+        _, update = self._sandbox.edit_user_message(self._chat, message, text)
+        if update is None:
+            raise AssertionError("the bot's allowed_updates exclude edited_message")
+        return _to_update(update)
+
+    async def press_forged(
+        self,
+        data: str,
+        *,
+        message: ChatMessage,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """Press a button of ``message`` with callback data of our own making, as a modified
+        client can (``data`` need not be on any button); wait for the bot's answer."""
+        self._check_can_send()
+        query_id, update = self._sandbox.press_button(self._chat, self.person, message, data)
+        if update is None:
+            raise AssertionError("the bot's allowed_updates exclude callback_query")
+        answer = await self._chat.signal.wait_for(
+            lambda: self._sandbox.callback_answer(query_id), timeout
+        )
+        if answer is None:
+            raise AssertionError(f"{self._who()}: the bot did not answer the forged press")
+        return answer
+
     def visible_commands(self) -> list[BotCommand]:
         """The command menu this person sees in the chat with the bot."""
         return self._sandbox.commands_for(self.person, self._chat)
