@@ -29,7 +29,7 @@ from bot.services import BotContext, BotData, Services
 from bot.store.db import create_tables, open_engine
 from bot.submission import SubmissionWorker
 from bot.telegram_limits import TelegramLimits
-from bot.updates import ChatOrderedProcessor
+from bot.updates import ChatOrderedProcessor, DurableBot, Inbox
 from conversations import handlers as enrollment
 
 __all__ = ["Runtime", "build_application", "polling"]
@@ -73,15 +73,20 @@ class Runtime:
 
 def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
     """The bot, ready to ``initialize``/``start`` (or ``run_polling``)."""
+    inbox = Inbox()
+    bot = DurableBot(
+        inbox=inbox,
+        token=runtime.token,
+        base_url=f"{runtime.telegram_api_url}/bot",
+        base_file_url=f"{runtime.telegram_api_url}/file/bot",
+        request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
+        get_updates_request=HTTPXRequest(read_timeout=40),
+    )
     application = cast(
         BotApplication,
         ApplicationBuilder()
-        .token(runtime.token)
-        .base_url(f"{runtime.telegram_api_url}/bot")
-        .base_file_url(f"{runtime.telegram_api_url}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-        .get_updates_request(HTTPXRequest(read_timeout=40))
-        .concurrent_updates(ChatOrderedProcessor())
+        .bot(bot)
+        .concurrent_updates(ChatOrderedProcessor(inbox=inbox))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(lambda app: _post_init(app, settings, runtime))
         .post_stop(lambda app: _post_stop(app, runtime))
@@ -143,6 +148,9 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     services = Services(settings=settings, db=db, coachview=coachview, clock=runtime.clock)
     application.bot_data.services = services
     application.bot_data.engine = enrollment.build_engine(services)
+    inbox = cast(DurableBot, application.bot).inbox
+    inbox.open(db, runtime.clock)
+    await inbox.replay(application)
     await enrollment.set_commands(application)
     if runtime.run_workers:
         runtime.background.append(asyncio.create_task(SubmissionWorker(services).run()))
@@ -152,6 +160,7 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
 
 
 async def _post_stop(application: BotApplication, runtime: Runtime) -> None:
+    cast(DurableBot, application.bot).inbox.flush()
     for task in runtime.background:
         task.cancel()
     for task in runtime.background:

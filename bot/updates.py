@@ -1,22 +1,38 @@
-"""Updates of one chat in order, different chats at the same time (design decision 2).
+"""How updates come in: none lost, each chat in order, different chats at the same time.
 
-PTB hands every update to :meth:`ChatOrderedProcessor.do_process_update` as its own task, in the
-order they arrived. Each chat has a lock; asyncio locks wake their waiters first come, first
-served, so the updates of one chat run one after the other in arrival order while other chats go
-on. Locks of chats with nothing waiting are dropped, so memory does not grow with the number of
-chats ever seen.
+**In order per chat, concurrent across chats** (design decision 2). PTB hands every update to
+:meth:`ChatOrderedProcessor.do_process_update` as its own task, in the order they arrived. Each
+chat has a lock; asyncio locks wake their waiters first come, first served, so the updates of one
+chat run one after the other in arrival order while other chats go on. Locks of chats with
+nothing waiting are dropped, so memory does not grow with the number of chats ever seen.
+
+**None lost.** Telegram forgets an update once the next ``getUpdates`` asks for later ones, and
+PTB asks again as soon as it has queued a batch, before handling it. A process killed in between
+would lose those updates: the person's answer would get no reply. So :class:`DurableBot` writes
+each batch to the ``inbox`` table before it returns it (and so before Telegram hears the batch
+arrived), :class:`Inbox` deletes each update once it is handled (in the same write as the next
+batch), and on start the bot first handles what is left there. An update handled twice that way
+is recognised by the draft (its last update id) and asked again rather than applied twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlmodel import Session
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 
-__all__ = ["ChatOrderedProcessor", "chat_key"]
+from bot.clock import Clock
+from bot.store import inbox
+
+__all__ = ["ChatOrderedProcessor", "DurableBot", "Inbox", "chat_key"]
+
+logger = logging.getLogger(__name__)
 
 
 def chat_key(update: object) -> int | None:
@@ -27,6 +43,106 @@ def chat_key(update: object) -> int | None:
         if update.effective_user is not None:
             return update.effective_user.id
     return None
+
+
+class Inbox:
+    """The updates received and not yet handled, kept in the database."""
+
+    #: Seconds after an update is handled within which it is struck from the inbox.
+    flush_after = 0.5
+
+    def __init__(self) -> None:
+        self.db: Engine | None = None
+        self.clock: Clock | None = None
+        self._handled: list[int] = []
+        self._replayed: set[int] = set()
+        self._replay_started: set[int] = set()
+        self._flush_timer: asyncio.TimerHandle | None = None
+
+    def open(self, db: Engine, clock: Clock) -> None:
+        """Start keeping updates in ``db`` (until then, and without it, updates pass through)."""
+        self.db = db
+        self.clock = clock
+
+    def received(self, updates: Sequence[Update]) -> None:
+        """Keep a batch, and forget what was handled since the last one, in one write."""
+        if self.db is None or self.clock is None:
+            return
+        handled, self._handled = self._handled, []
+        if not updates and not handled:
+            return
+        with Session(self.db) as session:
+            inbox.record(
+                session,
+                received={update.update_id: update.to_dict() for update in updates},
+                handled=handled,
+                now=self.clock.now(),
+            )
+            session.commit()
+
+    def is_duplicate(self, update: object) -> bool:
+        """True for the second copy of a replayed update (Telegram sent it again too)."""
+        if not isinstance(update, Update) or update.update_id not in self._replayed:
+            return False
+        if update.update_id in self._replay_started:
+            return True
+        self._replay_started.add(update.update_id)
+        return False
+
+    def handled(self, update: object) -> None:
+        """An update is done with: forgotten with the next batch, or within a moment.
+
+        With long polling the next batch may be half a minute away; the handled ids are
+        written out shortly after instead, so that a crash in between repeats little.
+        """
+        if isinstance(update, Update):
+            self._handled.append(update.update_id)
+            if self._flush_timer is None and self.db is not None:
+                loop = asyncio.get_running_loop()
+                self._flush_timer = loop.call_later(self.flush_after, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_timer = None
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("could not write out the handled updates; trying with the next")
+
+    def flush(self) -> None:
+        """Forget the handled updates now (also at shutdown)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        self.received(())
+
+    async def replay(self, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+        """Queue what a previous run received and never handled; return how many."""
+        if self.db is None:
+            return 0
+        with Session(self.db) as session:
+            left = inbox.pending(session)
+        for row in left:
+            self._replayed.add(row.update_id)
+            await application.update_queue.put(Update.de_json(row.payload, application.bot))
+        if left:
+            logger.warning("handling %d update(s) left over from the previous run", len(left))
+        return len(left)
+
+
+class DurableBot(ExtBot[None]):
+    """PTB's bot, whose ``getUpdates`` keeps each batch in its :class:`Inbox` first."""
+
+    __slots__ = ("inbox",)
+
+    def __init__(self, *args: Any, inbox: Inbox, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():
+            self.inbox = inbox
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        self.inbox.received(updates)
+        return updates
 
 
 class _ChatLock:
@@ -40,17 +156,24 @@ class _ChatLock:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Processes updates concurrently across chats and in order within each chat."""
 
-    def __init__(self, max_concurrent_updates: int = 512) -> None:
+    def __init__(self, max_concurrent_updates: int = 512, *, inbox: Inbox | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, _ChatLock] = {}
+        self.inbox = inbox
         #: Updates fully handled so far (tests and benchmarks wait for the bot to catch up).
         self.processed = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
+            if self.inbox is not None and self.inbox.is_duplicate(update):
+                if isinstance(coroutine, Coroutine):
+                    coroutine.close()
+                return
             await self._in_order(update, coroutine)
         finally:
             self.processed += 1
+            if self.inbox is not None:
+                self.inbox.handled(update)
 
     async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)

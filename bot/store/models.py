@@ -16,12 +16,30 @@ from sqlmodel import JSON, Column, Field, SQLModel
 __all__ = [
     "Draft",
     "DraftStatus",
+    "InboxUpdate",
     "Notification",
     "NotificationStatus",
     "OutboxEntry",
     "OutboxStatus",
     "Person",
 ]
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update fetched from Telegram and not yet fully handled.
+
+    Written before Telegram is told the update arrived (the next getUpdates confirms it) and
+    deleted once it is handled, so an update is never lost between the two: after a crash the
+    bot handles what is left here first. See ``bot/updates.py``.
+    """
+
+    __tablename__ = "inbox"
+
+    update_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime
 
 
 class Person(SQLModel, table=True):
