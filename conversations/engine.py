@@ -402,7 +402,8 @@ class Engine:
         elif target is not None and target in self.flow.actions:
             await self.flow.actions[target](self, chat, turn, edit)
         else:
-            if inp.kind == "button" and inp.label and target not in (None, state.step):
+            moving_on = target not in (None, state.step) and not self.flow[target].home
+            if inp.kind == "button" and inp.label and moving_on:
                 # The question is edited into the next one: keep the choice readable.
                 turn.notes.insert(0, esc(inp.label))
             await self.move(chat, turn, target, edit=edit)

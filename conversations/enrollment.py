@@ -439,12 +439,12 @@ async def remark_skipped(turn: Turn) -> str:
 
 def review_text(t: Translator, enrollment: Enrollment) -> str:
     """Everything entered, in one message (HTML, every value escaped)."""
-    lines = [f"<b>{esc(t._('Please check your enrollment'))}</b>", ""]
+    lines = ["<b>" + esc(t._("Please check your enrollment")) + "</b>", ""]
     if enrollment.course is not None:
         lines.append(courses.course_line(t, enrollment.course))
         lines.append("")
     contact = enrollment.contact
-    lines.append(f"<b>{esc(t._('Contact person'))}</b>")
+    lines.append("<b>" + esc(t._("Contact person")) + "</b>")
     lines.append(esc(contact.full_name))
     if contact.email:
         lines.append(esc(contact.email))
@@ -472,7 +472,7 @@ def review_text(t: Translator, enrollment: Enrollment) -> str:
             name += f", {esc(participant.email)}"
         lines.append(t._("{number}. {name}").format(number=number, name=name))
     if enrollment.remark:
-        lines.extend(["", f"<b>{esc(t._('Remark'))}</b>", esc(enrollment.remark)])
+        lines.extend(["", "<b>" + esc(t._("Remark")) + "</b>", esc(enrollment.remark)])
     return "\n".join(lines)
 
 

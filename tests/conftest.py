@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
+from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from bot.telegram_limits import TelegramLimits
 from tests.harness import RunningBot, running_bot
 
 STAFF_ID = 900001
-STAFF_CHAT = -100900001
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +42,23 @@ async def coachview() -> AsyncIterator[CoachviewSandbox]:
 
 
 @pytest.fixture
+def staff(telegram: TelegramSandbox) -> SandboxUser:
+    """A staff member (in STAFF_USER_IDS), also in the staff group."""
+    return telegram.user("Sanne", language_code="nl", user_id=STAFF_ID)
+
+
+@pytest.fixture
+def staff_group(telegram: TelegramSandbox, staff: SandboxUser) -> SandboxGroup:
+    """The group that receives staff notifications (STAFF_CHAT_ID)."""
+    return telegram.group("Staff", members=[staff])
+
+
+@pytest.fixture
 async def enrollbot(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    staff_group: SandboxGroup,
+    tmp_path: Path,
 ) -> AsyncIterator[RunningBot]:
     """The real bot between the two sandboxes, with staff configured."""
     async with running_bot(
@@ -52,6 +66,6 @@ async def enrollbot(
         coachview,
         tmp_path / "bot.db",
         staff_user_ids=str(STAFF_ID),
-        staff_chat_id=STAFF_CHAT,
+        staff_chat_id=staff_group.id,
     ) as running:
         yield running

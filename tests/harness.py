@@ -167,14 +167,18 @@ class BotProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+    async def stop(self) -> None:
+        """SIGTERM, as an operator stops it. Waits without blocking the event loop: the bot's
+        shutdown still talks to the sandboxes, which run in this process."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.to_thread(process.wait), 30)
+        except TimeoutError:
+            process.kill()
+            process.wait(timeout=30)
 
 
 class Person:

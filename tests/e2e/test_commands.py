@@ -1,0 +1,46 @@
+"""Command menus in both languages, and enrolling from a group."""
+
+from __future__ import annotations
+
+from bot.sandbox.telegram import TelegramSandbox
+from tests.harness import RunningBot
+
+
+async def test_the_command_menu_is_localized(enrollbot: RunningBot) -> None:
+    dutch = enrollbot.telegram.user("Daan", language_code="nl")
+    english = enrollbot.telegram.user("Emma", language_code="en")
+    assert [(c.command, c.description) for c in dutch.visible_commands()] == [
+        ("start", "Inschrijven voor een opleiding"),
+        ("cancel", "Je inschrijving annuleren"),
+        ("language", "Nederlands / English"),
+        ("help", "Wat ik kan"),
+    ]
+    assert [(c.command, c.description) for c in english.visible_commands()] == [
+        ("start", "Enroll in a course"),
+        ("cancel", "Cancel your enrollment"),
+        ("language", "Nederlands / English"),
+        ("help", "What I can do"),
+    ]
+
+
+async def test_in_a_group_the_bot_answers_with_a_link_to_a_private_chat(
+    enrollbot: RunningBot, telegram: TelegramSandbox
+) -> None:
+    anna = telegram.user("Anna", language_code="en")
+    group = telegram.group("Colleagues", members=[anna])
+    await group.send("/start@enrollbot_sandbox_bot VCA-B", by=anna)
+    await enrollbot.settle()
+    reply = group.last_message
+    assert reply is not None
+    assert reply.text == "Enrolling works in a private chat with me, so your details stay private."
+    button = reply.buttons[0]
+    assert button.text == "Enroll in a private chat"
+    assert button.url == f"https://t.me/{telegram.bot_username}?start=VCA-B"
+    assert enrollbot.drafts() == []  # nothing of the enrollment happens in the group
+
+
+async def test_the_help_lists_the_commands(enrollbot: RunningBot) -> None:
+    anna = enrollbot.person("Anna", language_code="en")
+    await anna.say("/help")
+    for command in ("/start", "/cancel", "/language", "/help"):
+        assert command in anna.text

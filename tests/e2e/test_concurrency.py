@@ -1,0 +1,99 @@
+"""Ordered per chat, concurrent across chats (design decision 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tests.harness import Person, RunningBot
+
+
+async def test_two_chats_interleaved_keep_their_own_answers(enrollbot: RunningBot) -> None:
+    run = enrollbot.coachview.catalogue.seed.open_run
+    anna = enrollbot.person("Anna")
+    bob = enrollbot.person("Bob")
+    answers = {
+        anna: ["Anna", None, "Smit", "anna@example.nl", None, "Smit BV", "Yes, I will attend"],
+        bob: ["Bob", "de", "Boer", "bob@example.nl", "0201234567", None, "No, I enroll others"],
+    }
+    await anna.say(f"/start {run}")
+    await bob.say(f"/start {run}")
+    for anna_says, bob_says in zip(answers[anna], answers[bob], strict=True):
+        await anna.answer(anna_says)
+        await bob.answer(bob_says)
+    await anna.answers("No", None)
+    await bob.answers("Carla", None, "Vos", None, "No", None)
+    await anna.tap("✅ Send enrollment")
+    await bob.tap("✅ Send enrollment")
+    await enrollbot.wait_for(lambda: len(enrollbot.coachview.webaanvragen) == 2)
+    bodies = {
+        json.loads(w.raw)["contactpersoon"]["voornaam"]: json.loads(w.raw)
+        for w in enrollbot.coachview.webaanvragen
+    }
+    assert bodies["Anna"]["bedrijf"] == {"naam": "Smit BV"}
+    assert "deelnemers" not in bodies["Anna"]
+    assert bodies["Bob"]["contactpersoon"]["tussenvoegsels"] == "de"
+    assert bodies["Bob"]["deelnemers"] == [{"voornaam": "Carla", "achternaam": "Vos"}]
+
+
+async def test_messages_of_one_chat_are_handled_in_the_order_sent(enrollbot: RunningBot) -> None:
+    anna = enrollbot.person("Anna")
+    await anna.say(f"/start {enrollbot.coachview.catalogue.seed.open_run}")
+    # Sent back to back, without waiting for the replies in between.
+    for text in ("Anna", "-", "de Vries", "anna@example.nl"):
+        await anna.user.send(text)
+    await enrollbot.settle()
+    draft = enrollbot.open_draft(anna.user)
+    assert draft is not None
+    assert draft.data["contact"] == {
+        "first_name": "Anna",
+        "prefix": None,
+        "last_name": "de Vries",
+        "email": "anna@example.nl",
+        "phone": None,
+        "company": None,
+    }
+    assert anna.text.startswith("What is your phone number?")
+
+
+async def test_a_slow_coachview_answer_in_one_chat_does_not_hold_up_another(
+    enrollbot: RunningBot,
+) -> None:
+    seed = enrollbot.coachview.catalogue.seed
+    bob = enrollbot.person("Bob")
+    await bob.say(f"/start {seed.open_run}")  # Bob waits at his first name
+    anna: Person = enrollbot.person("Anna")
+    # Anna's deep link needs a run that is not cached yet: Coachview takes its time.
+    enrollbot.coachview.faults.add(method="GET", path="/api/v1/Opleidingen", action="hold")
+    bhv_run = enrollbot.coachview.catalogue.runs_of(seed.paged_soort)[0]["id"]
+    await anna.user.send(f"/start {bhv_run}")
+    await enrollbot.wait_for(lambda: enrollbot.coachview.faults.held == 1)
+
+    try:
+        bob.user.skip_unread()
+        await bob.user.send("Bob")
+        reply = await bob.user.next_reply()
+        assert reply.text is not None
+        assert reply.text.startswith("Does your last name have a prefix")
+        assert anna.user.messages == []  # Anna's answer is still waiting for Coachview
+    finally:
+        enrollbot.coachview.faults.release()
+    first = await anna.user.next_reply()
+    assert first.text is not None and first.text.endswith("What is your first name?")
+
+
+async def test_many_people_at_once_each_get_their_own_next_question(
+    enrollbot: RunningBot,
+) -> None:
+    run = enrollbot.coachview.catalogue.seed.open_run
+    people = [enrollbot.person(f"Person{n}") for n in range(20)]
+    await asyncio.gather(*(person.user.send(f"/start {run}") for person in people))
+    await enrollbot.settle()
+    await asyncio.gather(
+        *(person.user.send(name) for person, name in zip(people, ["Ab", "Bo"] * 10, strict=True))
+    )
+    await enrollbot.settle()
+    for person in people:
+        assert person.text.startswith("Does your last name have a prefix")
+    assert {d.data["contact"]["first_name"] for d in enrollbot.drafts()} == {"Ab", "Bo"}
+    assert len(enrollbot.drafts()) == 20
