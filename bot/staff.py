@@ -377,7 +377,7 @@ async def _search(
 ) -> None:
     client = context.services.coachview
     skip = page * PAGE_SIZE
-    text = _fit_button(text)
+    text = _search_text(text)
     try:
         found = await client.search_webaanvragen(text, take=min(SEARCH_MAX, skip + PAGE_SIZE + 1))
         items = found[skip : skip + PAGE_SIZE]
@@ -409,23 +409,18 @@ async def _courses_of(
 ) -> dict[str, list[WebaanvraagOpleiding]]:
     """The courses of a page of webaanvragen, in one request."""
     courses: dict[str, list[WebaanvraagOpleiding]] = {item.id: [] for item in items}
-    if items:
-        for row in await client.list_webaanvraag_opleidingen(*courses):
-            courses.setdefault(row.webaanvraag_id, []).append(row)
+    for row in await client.list_webaanvraag_opleidingen(*courses):
+        courses.setdefault(row.webaanvraag_id, []).append(row)
     return courses
 
 
 def _search_text(text: str) -> str:
-    """The search text Coachview's filter can take: up to the first ``,`` or ``;``."""
+    """The search text as Coachview's filter can take it (up to the first ``,`` or ``;``) and
+    a page button can carry it (cut to Telegram's 64 bytes of callback data)."""
     for separator in ",;":
         text = text.split(separator, 1)[0]
-    return " ".join(text.split())
-
-
-def _fit_button(text: str) -> str:
-    """``text`` cut so that a page button of its search fits Telegram's callback data."""
     room = CALLBACK_DATA_MAX_BYTES - len(f"{_FIND}{SEARCH_MAX // PAGE_SIZE}:".encode())
-    return text.encode()[:room].decode(errors="ignore").strip()
+    return " ".join(text.split()).encode()[:room].decode(errors="ignore").strip()
 
 
 def trouble(t: Translator, error: CoachviewError, what: str) -> str:

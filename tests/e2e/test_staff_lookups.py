@@ -282,3 +282,17 @@ async def test_search_answers_in_dutch_for_a_dutch_staff_member(desk: StaffDesk)
     )
     answer = await desk.sam.say("/lookup 1001")
     assert "✅ De contactpersoon doet zelf mee.\n\n👥 3 deelnemers\n" in text(answer)
+
+
+async def test_a_search_for_a_long_text_still_pages(desk: StaffDesk) -> None:
+    company = "Stichting Samenwerkende Opleidingsinstituten voor de Bouw en Infra Midden-Nederland"
+    for number in range(6):
+        await desk.webaanvraag(
+            {"contactpersoon": {"achternaam": f"Nummer {number}"}, "bedrijf": {"naam": company}}
+        )
+    page = await desk.sam.say(f"/search {company}")
+    assert text(page).startswith("🔎 Enrollments matching “Stichting Samenwerkende")
+    assert len(page.buttons) == 6 and page.button_texts[-1] == "▶️"
+    await desk.sam.tap("▶️")
+    assert desk.sam.text.startswith("🔎 Enrollments matching “Stichting Samenwerkende")
+    assert "6–6\n\n" in desk.sam.text and "Nummer 0 · Stichting" in desk.sam.text
