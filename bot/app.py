@@ -1,9 +1,10 @@
 """The composition root: builds the Application and everything it runs with.
 
 The builder chain (Bot API server, per-chat ordering, typed context, lifecycle hooks), then the
-handlers in the order they are tried, then the error handler. The database engine, the one
-Coachview client and the background workers (submissions, notifications) are opened in
-``post_init`` and closed in ``post_stop``/``post_shutdown``.
+handlers in the order they are tried (staff commands before the enrollment's answer to unknown
+commands), then the error handler. The database engine, the one Coachview client and the
+background workers (submissions, notifications, draft reminders) are opened in ``post_init``
+and closed in ``post_stop``/``post_shutdown``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot import staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.i18n import pick_language, translator
 from bot.notify import Notifier
+from bot.reminders import DraftKeeper
 from bot.services import BotContext, BotData, Services
 from bot.store.db import create_tables, open_engine
 from bot.submission import SubmissionWorker
@@ -93,6 +96,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         .post_shutdown(_post_shutdown)
         .build(),
     )
+    staff.register(application, settings)
     enrollment.register(application)
     application.add_error_handler(on_error)
     return application
@@ -152,10 +156,12 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     inbox.open(db, runtime.clock)
     await inbox.replay(application)
     await enrollment.set_commands(application)
+    await staff.set_commands(application)
     if runtime.run_workers:
         runtime.background.append(asyncio.create_task(SubmissionWorker(services).run()))
         notifier = Notifier(services, application.bot, limits=runtime.limits)
         runtime.background.append(asyncio.create_task(notifier.run()))
+        runtime.background.append(asyncio.create_task(DraftKeeper(services).run()))
     logger.info("bot @%s ready", application.bot.username)
 
 

@@ -4,7 +4,9 @@ Confirmations, staff notices, alerts and reminders are rows in ``notifications``
 same transaction as what they report). This sender delivers them oldest first, pacing each chat
 (about one message per second in a private chat, 20 per minute in a group) and the bot as a
 whole (about 30 per second), so a burst of enrollments neither trips Telegram's flood control nor
-delays the conversations, whose replies do not wait behind this queue. A 429 holds that chat
+delays the conversations, whose replies do not wait behind this queue: each round takes the
+oldest message of each chat, and notifications use at most two thirds of the overall rate, so
+the replies of conversations always find room (:meth:`Notifier._wait_for`). A 429 holds that chat
 back for Telegram's ``retry_after`` and a network failure for a few seconds, the message staying
 queued; a message Telegram will never take (blocked bot, bad request) is marked failed and
 logged.
@@ -48,6 +50,8 @@ class Notifier:
         self._chat_free_at: dict[int, float] = {}
         self._recent: deque[float] = deque()
         self._group_recent: dict[int, deque[float]] = {}
+        #: Messages per global window for notifications; the rest is left to conversations.
+        self.global_share = max(1, self.limits.global_messages * 2 // 3)
 
     async def run(self) -> None:
         """Send until cancelled."""
@@ -100,7 +104,7 @@ class Notifier:
         if limits.global_window:
             while self._recent and now - self._recent[0] >= limits.global_window:
                 self._recent.popleft()
-            if len(self._recent) >= limits.global_messages:
+            if len(self._recent) >= self.global_share:
                 waits.append(self._recent[0] + limits.global_window - now)
         if chat_id < 0 and limits.group_window:
             recent = self._group_recent.setdefault(chat_id, deque())

@@ -293,13 +293,10 @@ class SubmissionWorker:
         st = translator(self.services.settings.default_language)
         text = st._("🆕 New enrollment <b>{number}</b>").format(number=esc(created.nummer))
         text += "\n" + staff_summary(st, entry.summary)
-        markup = None
-        if created.id:
-            markup = {
-                "inline_keyboard": [
-                    [{"text": st._("🔎 Open"), "callback_data": f"s:o:{created.id}"}]
-                ]
-            }
+        # The staff lookup's button (bot/staff.py): by id, or by number when Coachview
+        # answered without the id.
+        button = {"text": st._("🔎 Open"), "callback_data": f"s:o:{created.id or created.nummer}"}
+        markup = {"inline_keyboard": [[button]]}
         notifications.enqueue(
             session,
             key=f"staff:{entry.id}",

@@ -60,6 +60,7 @@ __all__ = [
     "Step",
     "Turn",
     "esc",
+    "retire_buttons",
 ]
 
 logger = logging.getLogger(__name__)
@@ -356,6 +357,7 @@ class Engine:
                 flow=turn.flow,
                 now=now,
                 update_id=chat.update_id,
+                language=chat.t.language,
             )
             session.commit()
             state = State.of(draft)
@@ -445,6 +447,7 @@ class Engine:
                 flow=turn.flow,
                 now=turn.now,
                 update_id=chat.update_id,
+                language=chat.t.language,
             )
             session.commit()
         saved = replace(
@@ -528,7 +531,7 @@ class Engine:
                     raise
             return
         if edit is not None:
-            await _retire_buttons(edit)
+            await retire_buttons(edit)
         await chat.bot.send_message(
             chat.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
@@ -549,7 +552,7 @@ class Engine:
         return replace(prompt, buttons=[*prompt.buttons, row]) if row else prompt
 
 
-async def _retire_buttons(message: Message) -> None:
+async def retire_buttons(message: Message) -> None:
     """Take the buttons off a message that is no longer the current question."""
     if message.reply_markup is None:
         return

@@ -32,13 +32,23 @@ from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
 from bot.errors import CoachviewError, DraftConflict
 from bot.i18n import LANGUAGES, N_, Language, Translator, pick_language, translator
+from bot.reminders import RESUME
 from bot.services import BotContext, Services
 from bot.store import drafts, outbox, people
 from bot.store.models import DraftStatus
 from bot.submission import new_reference
 from conversations import courses
 from conversations import enrollment as flow
-from conversations.engine import CallbackData, Chat, Engine, Input, State, Turn, esc
+from conversations.engine import (
+    CallbackData,
+    Chat,
+    Engine,
+    Input,
+    State,
+    Turn,
+    esc,
+    retire_buttons,
+)
 
 __all__ = ["COMMANDS", "build_engine", "register", "set_commands"]
 
@@ -74,6 +84,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("language", on_language, filters=private))
     application.add_handler(CommandHandler(["start", "help"], on_group_start, filters=~private))
     application.add_handler(CallbackQueryHandler(on_language_chosen, pattern=r"^lang:"))
+    application.add_handler(
+        CallbackQueryHandler(on_resume, pattern=rf"^e[0-9a-f]+\.[0-9a-f]+\.{RESUME}$")
+    )
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^e"))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))
     application.add_handler(
@@ -247,6 +260,20 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(chat.t._("This button is no longer active."))
         return
     await query.answer(reason, show_alert=reason is not None)
+
+
+async def on_resume(update: Update, context: BotContext) -> None:
+    """The button of the idle reminder: ask the question the person stopped at again."""
+    query = cast(CallbackQuery, update.callback_query)
+    chat, state = _chat(update, context)
+    data = CallbackData.decode(query.data)
+    if data is None or state is None or data.draft_id != state.id:
+        await query.answer(_stale_reason(context.services, chat.t, data, state))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await retire_buttons(query.message)
+    await _engine(context).redisplay(chat, state)
 
 
 def _stale_reason(

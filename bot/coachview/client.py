@@ -17,8 +17,13 @@ What is known and what is a guess (``shared/coachview-api.md`` has the sources):
     (class attributes; a subclass or an assignment changes them);
   * the 201 answer carries the new ``id`` (:class:`~bot.coachview.models.CreatedWebaanvraag`
     accepts its absence);
-  * the filter field names ``referentieNrKlant``, ``webaanvraagId``, ``opleidingssoortId`` and
-    ``startDatum`` (in the methods that use them);
+  * the filter field names ``referentieNrKlant``, ``nummer``, ``webaanvraagId``,
+    ``opleidingssoortId``, ``startDatum`` and the dotted ``contactpersoon.achternaam``,
+    ``contactpersoon.voornaam``, ``contactpersoon.emailadres`` and ``bedrijf.naam`` (in the
+    methods that use them);
+  * ``>=`` and ``<`` compare texts case-insensitively, as SQL Server's default collation does,
+    so "starts with" is a range (:func:`_starts_with`, for the staff search);
+  * ``orderby`` takes several keys separated by commas (:attr:`CoachviewClient.newest_first`);
   * 100 as the page size (``page_size=``; 100 is known to work, the maximum is unknown);
   * the rate-limit headers follow AspNetCoreRateLimit: ``X-Rate-Limit-Limit`` a period such as
     ``1d`` (then ``daily_limit=``, 5,000 by default, is the count) or a number,
@@ -238,6 +243,50 @@ def _filter_value(value: str) -> str:
     return value
 
 
+def _starts_with(field: str, prefix: str) -> str:
+    """A ``where`` condition "``field`` starts with ``prefix``" as a range that Coachview's
+    ``>=`` and ``<`` can express: ``naam>=jan;naam<jao``."""
+    prefix = _filter_value(prefix)
+    after = chr(ord(prefix[-1]) + 1)
+    while after in ",;":  # a separator would change the filter's meaning: widen a little
+        after = chr(ord(after) + 1)
+    return f"{field}>={prefix};{field}<{prefix[:-1]}{after}"
+
+
+def _search_filters(text: str) -> list[str]:
+    """The ``where`` filters of a staff search: an e-mail address (it has an ``@``), else a
+    surname, first name or company name, else "first name surname" (a surname may carry its
+    prefix, "de Vries", or Coachview may keep the prefix apart in ``tussenvoegsels``)."""
+    words = text.split()
+    if not words:
+        raise ValueError("nothing to search for")
+    whole = " ".join(words)
+    if "@" in whole:
+        return [_starts_with("contactpersoon.emailadres", whole)]
+    filters = [
+        _starts_with("contactpersoon.achternaam", whole),
+        _starts_with("bedrijf.naam", whole),
+    ]
+    if len(words) == 1:
+        filters.append(_starts_with("contactpersoon.voornaam", whole))
+        return filters
+    first = _starts_with("contactpersoon.voornaam", words[0])
+    filters.append(f"{first};{_starts_with('contactpersoon.achternaam', ' '.join(words[1:]))}")
+    if len(words) > 2:
+        filters.append(f"{first};{_starts_with('contactpersoon.achternaam', words[-1])}")
+    return filters
+
+
+def _newest_first_key(webaanvraag: Webaanvraag) -> tuple[datetime, int, str]:
+    """Sorts as :attr:`CoachviewClient.newest_first` does (reversed)."""
+    nummer = webaanvraag.nummer
+    return (
+        webaanvraag.aanvraag_datum or datetime.min.replace(tzinfo=UTC),
+        int(nummer) if nummer.isdigit() else 0,
+        nummer,
+    )
+
+
 def _unavailable(method: str, path: str, err: httpx.TransportError) -> CoachviewUnavailable:
     """A transport failure as :class:`CoachviewUnavailable`: ``maybe_processed`` unless the
     request certainly never reached Coachview (no connection could be made)."""
@@ -273,6 +322,7 @@ class CoachviewClient:
 
     token_path = "/auth/connect/token"  # noqa: S105 - a path, not a password
     api_prefix = "/api/v1"
+    newest_first = "aanvraagDatum desc,nummer desc"
 
     def __init__(
         self,
@@ -425,14 +475,53 @@ class CoachviewClient:
         )
         return found[0] if found else None
 
+    async def find_webaanvraag_by_nummer(self, nummer: str) -> Webaanvraag | None:
+        """The webaanvraag with this ``nummer`` (the number staff see), if there is one."""
+        found = await self.list_webaanvragen(where=f"nummer={_filter_value(nummer)}", take=1)
+        return found[0] if found else None
+
+    async def find_webaanvragen_by_email(
+        self, emailadres: str, *, take: int = 10
+    ) -> list[Webaanvraag]:
+        """The newest ``take`` webaanvragen whose contactpersoon has this e-mail address."""
+        return await self.list_webaanvragen(
+            where=f"contactpersoon.emailadres={_filter_value(emailadres)}",
+            take=take,
+            orderby=self.newest_first,
+        )
+
+    async def recent_webaanvragen(self, *, skip: int = 0, take: int = 10) -> list[Webaanvraag]:
+        """The newest webaanvragen first: one page of ``take`` after ``skip``."""
+        return await self.list_webaanvragen(skip=skip, take=take, orderby=self.newest_first)
+
+    async def search_webaanvragen(self, text: str, *, take: int = 10) -> list[Webaanvraag]:
+        """Up to ``take`` webaanvragen, newest first, whose contactpersoon's name or e-mail
+        address, or whose company's name, starts with ``text`` (any case).
+
+        Coachview's ``where`` has no "or" across fields, so each reading of ``text`` is one
+        request (:func:`_search_filters`, at most four) and the answers are merged; no request
+        pages through more than the ``take`` newest matches.
+        """
+        filters = _search_filters(text)
+        pages = await asyncio.gather(
+            *(
+                self.list_webaanvragen(where=where, take=take, orderby=self.newest_first)
+                for where in filters
+            )
+        )
+        found = {w.id: w for page in pages for w in page}
+        return sorted(found.values(), key=_newest_first_key, reverse=True)[:take]
+
     async def list_webaanvraag_opleidingen(
-        self, webaanvraag_id: str
+        self, *webaanvraag_ids: str
     ) -> list[WebaanvraagOpleiding]:
-        """The courses a webaanvraag asks for."""
+        """The courses the given webaanvragen ask for (one request for all of them)."""
+        if not webaanvraag_ids:
+            return []
         return await self._all_pages(
             f"{self.api_prefix}/WebaanvraagOpleidingen",
             WebaanvraagOpleiding,
-            where=f"webaanvraagId={_filter_value(webaanvraag_id)}",
+            where="webaanvraagId=" + ",".join(_filter_value(i) for i in webaanvraag_ids),
         )
 
     async def list_webaanvraag_deelnemers(self, webaanvraag_id: str) -> list[WebaanvraagDeelnemer]:

@@ -1,8 +1,9 @@
 """The database engine: SQLite by default (WAL), any SQLAlchemy URL via ``DATABASE_URL``.
 
-Tables are created on start (:func:`create_tables`). The directory of an SQLite file is created
-when missing. Every write goes through a short transaction; SQLite runs in WAL mode with a busy
-timeout, so several processes can share one file (PostgreSQL is the choice for more).
+Tables are created on start (:func:`create_tables`), and so are nullable columns that a newer
+version added to a table. The directory of an SQLite file is created when missing. Every write
+goes through a short transaction; SQLite runs in WAL mode with a busy timeout, so several
+processes can share one file (PostgreSQL is the choice for more).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -63,5 +64,17 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def create_tables(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
+    """Create every table that does not exist yet, and add the nullable columns a newer
+    version added to an existing table (so an older database keeps working)."""
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        existing = inspect(connection)
+        for table in SQLModel.metadata.sorted_tables:
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                )

@@ -52,6 +52,7 @@ def create_draft(
     flow: dict[str, Any],
     now: datetime,
     update_id: int | None = None,
+    language: str | None = None,
 ) -> Draft:
     """Open a new draft for the chat, cancelling one that was still open."""
     session.exec(
@@ -67,6 +68,7 @@ def create_draft(
         flow=flow,
         history=[],
         last_update_id=update_id,
+        language=language,
         created_at=now,
         updated_at=now,
     )
@@ -86,6 +88,7 @@ def save_draft(
     flow: dict[str, Any],
     now: datetime,
     update_id: int | None = None,
+    language: str | None = None,
     status: DraftStatus = DraftStatus.OPEN,
 ) -> int:
     """Write a turn's result if the draft is still at ``expected_version``; return the new one."""
@@ -101,6 +104,8 @@ def save_draft(
     }
     if update_id is not None:
         values["last_update_id"] = update_id
+    if language is not None:
+        values["language"] = language
     result = session.exec(
         sa.update(Draft)
         .where(

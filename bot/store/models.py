@@ -69,7 +69,9 @@ class Draft(SQLModel, table=True):
     course type being browsed, the page). ``version`` grows with every saved answer: a save
     that finds another version lost a race (:class:`~bot.errors.DraftConflict`), and buttons
     carry it so a press on an outdated question changes nothing.
-    ``last_update_id`` makes a Telegram update that arrives twice count once.
+    ``last_update_id`` makes a Telegram update that arrives twice count once; ``language`` is
+    the one the conversation was last held in (for the idle reminder), ``reminded_at`` when
+    that reminder was queued (cleared by every saved answer).
     At most one draft per chat is open.
     """
 
@@ -95,6 +97,7 @@ class Draft(SQLModel, table=True):
     flow: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     version: int = 1
     last_update_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime
     updated_at: datetime
     reminded_at: datetime | None = None

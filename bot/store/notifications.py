@@ -41,14 +41,23 @@ def enqueue(
 
 
 def due(session: Session, *, now: datetime, limit: int = 100) -> list[Notification]:
-    """Pending notifications whose time has come, oldest first."""
+    """The oldest due notification of each chat, oldest first.
+
+    One per chat, so a chat with a long queue (a staff group after a burst of enrollments)
+    takes one place in the round and never holds back the messages to other chats.
+    """
+    oldest_per_chat = (
+        select(sa.func.min(Notification.id))
+        .where(
+            Notification.status == NotificationStatus.PENDING,
+            col(Notification.not_before) <= now,
+        )
+        .group_by(col(Notification.chat_id))
+    )
     return list(
         session.exec(
             select(Notification)
-            .where(
-                Notification.status == NotificationStatus.PENDING,
-                col(Notification.not_before) <= now,
-            )
+            .where(col(Notification.id).in_(oldest_per_chat))
             .order_by(col(Notification.id))
             .limit(limit)
         ).all()
