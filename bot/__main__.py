@@ -79,20 +79,30 @@ async def run(settings: Settings) -> None:
                 coachview_client_secret=coachview.client_secret,
             )
             logger.warning("No COACHVIEW_BASE_URL: using the embedded Coachview sandbox.")
-        telegram = None
+        chat = None
         if settings.demo:
+            from bot.sandbox.chat import TerminalChat  # noqa: PLC0415
+
             telegram = await stack.enter_async_context(TelegramSandbox())
             overrides.update(token=telegram.token, telegram_api_url=telegram.url)
+            chat = TerminalChat(telegram, language_code=settings.default_language)
+            if not settings.staff_user_ids:
+                # The person at the terminal is staff too, and the staff chat is theirs: the
+                # demo shows the staff commands and the notifications as well.
+                settings = settings.model_copy(
+                    update={
+                        "staff_user_ids": frozenset({chat.user.id}),
+                        "staff_chat_id": settings.staff_chat_id or chat.user.id,
+                    }
+                )
         runtime = Runtime.from_settings(settings, **overrides)
         application = build_application(settings, runtime)
         async with polling(application):
             logger.info("polling for updates")
-            if telegram is None:
+            if chat is None:
                 await stop.wait()
                 return
-            from bot.sandbox.chat import TerminalChat  # noqa: PLC0415
-
-            chat_task = asyncio.create_task(TerminalChat(telegram).run())
+            chat_task = asyncio.create_task(chat.run())
             stop_task = asyncio.create_task(stop.wait())
             await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in (chat_task, stop_task):

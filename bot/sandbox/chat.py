@@ -47,9 +47,10 @@ class TerminalChat:
         self._print(
             self._style(
                 DIM,
-                "Local demo: you are chatting with the bot. Type an answer, or the "
-                "number of a button. /quit stops.\n"
-                "Lokale demo: typ een antwoord, of het nummer van een knop. /quit stopt.",
+                "Local demo: you are chatting with the bot. Type an answer, or the number of a "
+                "button. You are staff too: try /recent after enrolling. /quit stops.\n"
+                "Lokale demo: typ een antwoord, of het nummer van een knop. Je bent ook "
+                "medewerker: probeer /recent na het inschrijven. /quit stopt.",
             )
         )
         printer = asyncio.create_task(self._print_replies())
