@@ -449,7 +449,7 @@ def review_text(t: Translator, enrollment: Enrollment) -> str:
     if contact.email:
         lines.append(esc(contact.email))
     if contact.phone:
-        lines.append(esc(contact.phone))
+        lines.append(esc(readable_phone(contact.phone)))
     if contact.company:
         lines.append(t._("Company: {company}").format(company=esc(contact.company)))
     lines.append("")
