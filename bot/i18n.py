@@ -65,7 +65,9 @@ def _load(language: Language) -> NullTranslations:
     """The compiled catalog, or (when the ``.mo`` is missing or stale) the ``.po`` compiled now."""
     folder = locales_dir() / language / "LC_MESSAGES"
     po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+    # Installers write both files in one go (the .po a moment after the .mo): a .mo counts as
+    # stale only when its .po was changed well after it was compiled.
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime + 2 >= po.stat().st_mtime):
         with mo.open("rb") as handle:
             return Translations(handle, domain=DOMAIN)
     if not po.exists():
