@@ -6,13 +6,12 @@ numbers), so a test of an outage of Coachview takes a second, not half an hour.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
-from tests.harness import Person
+from tests.harness import Person, wait_until
 
 SEND = "✅ Send enrollment"
 BEING_SENT = "Thank you! Your enrollment is being sent"
@@ -72,13 +71,8 @@ def numbers(user: SandboxUser) -> list[str]:
 
 
 async def eventually(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """Wait until ``condition()`` is true (checked every 10 ms); fail after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+    """Wait until ``condition()`` is true; fail after ``timeout``."""
+    await wait_until(condition, timeout, what)
 
 
 class ScriptedPerson:
