@@ -199,19 +199,32 @@ async def test_two_worker_processes_over_one_database_send_each_row_once(
     # Slow answers widen every window; errors and lost answers make rows change hands.
     coachview.faults.add(method="POST", path=WEBAANVRAGEN, status=500, probability=0.15)
     coachview.faults.add(method="POST", path=WEBAANVRAGEN, action="drop", probability=0.15)
-    coachview.faults.add(method="POST", path=WEBAANVRAGEN, action="delay", delay=0.2, times=None)
+    coachview.faults.add(method="POST", path=WEBAANVRAGEN, action="delay", delay=0.4, times=None)
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     first, second = (_worker(coachview, database, log) for log in logs)
     try:
         await eventually(
             lambda: all("worker" in log.read_text() for log in logs), "both workers started"
         )
-        # Thirty people confirm sixty enrollments at once; each worker takes at most twenty.
-        _enqueue(database, coachview.catalogue.seed.open_soort, count=60, chats=30)
-        await eventually(lambda: len(_recorded_by(logs[0])) >= 3, "the first worker at work")
+        # Fifty people confirm a hundred enrollments at once. A worker has at most twenty in
+        # flight and each takes 0.4 s, so whichever polls second still finds rows to take.
+        _enqueue(database, coachview.catalogue.seed.open_soort, count=100, chats=50)
+        mark = f":{first.pid}:"
+
+        def sending_by_first() -> set[int | None]:
+            return {
+                e.id
+                for e in rows(database)
+                if e.lease_owner and mark in e.lease_owner and e.maybe_sent
+            }
+
+        await eventually(
+            lambda: _recorded_by(logs[0]) and len(sending_by_first()) >= 2,
+            "the first worker with POSTs in flight",
+            30,
+        )
         first.kill()  # SIGKILL: its leases run out and the second takes its rows over
         first.wait(timeout=30)
-        mark = f":{first.pid}:"
         held = {e.id for e in rows(database) if e.lease_owner and mark in e.lease_owner}
         await eventually(
             lambda: all(e.status == OutboxStatus.SUBMITTED for e in rows(database)),
