@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     draft_reminder_after: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
     draft_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
     submission_alert_after: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    # The outbox worker (bot/submission.py): how long a claimed row is reserved for one worker
+    # (a POST is given up after half of it), the first and the longest wait between attempts,
+    # how often the outbox is checked when nothing wakes the worker, and a pause switch.
+    submission_lease: timedelta = Field(default=timedelta(minutes=2), gt=timedelta(0))
+    submission_retry_base: timedelta = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    submission_retry_max: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
+    submission_poll: timedelta = Field(default=timedelta(seconds=30), gt=timedelta(0))
+    submissions_paused: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("telegram_bot_token")
@@ -68,6 +76,27 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
             raise ValueError("is not a bot token of the form 123456:ABC... (as BotFather gives)")
+        return value
+
+    @field_validator(
+        "catalogue_ttl",
+        "draft_reminder_after",
+        "draft_retention",
+        "submission_alert_after",
+        "submission_lease",
+        "submission_retry_base",
+        "submission_retry_max",
+        "submission_poll",
+        mode="before",
+    )
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        """A duration may be a number of seconds (``600``, ``0.5``) or ISO 8601 (``PT10M``)."""
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return value
         return value
 
     @field_validator("telegram_api_url", "coachview_base_url")
@@ -104,6 +133,14 @@ class Settings(BaseSettings):
                 "or postgresql+psycopg://user@host/db"
             ) from None
         return value
+
+    @model_validator(mode="after")
+    def _retry_bounds(self) -> Settings:
+        if self.submission_retry_max < self.submission_retry_base:
+            raise ValueError(
+                "SUBMISSION_RETRY_MAX: must not be shorter than SUBMISSION_RETRY_BASE"
+            )
+        return self
 
     @model_validator(mode="after")
     def _coachview_credentials(self) -> Settings:

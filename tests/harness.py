@@ -80,12 +80,17 @@ class RunningBot:
 
     async def wait_for(self, condition: Any, timeout: float = 10.0, what: str = "") -> None:
         """Wait until ``condition()`` holds (a hung test fails instead of waiting forever)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not condition():
-            if loop.time() > deadline:
-                raise AssertionError(f"timed out waiting for {what or condition}")
-            await asyncio.sleep(0.01)
+        await wait_until(condition, timeout, what)
+
+
+async def wait_until(condition: Any, timeout: float = 10.0, what: str = "") -> None:
+    """Wait until ``condition()`` holds, checked every 10 ms; fail after ``timeout`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.01)
 
 
 def settings_for(database: Path, **overrides: Any) -> Settings:

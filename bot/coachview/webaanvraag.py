@@ -13,11 +13,35 @@ themself and others       the person          the person **first**, then the oth
 
 Nothing empty is sent: absent values are left out rather than sent as ``""`` or ``null``.
 
-The bot's own reference travels in ``referentieNrKlant`` (the client's reference number). It is
-a top-level text field of the webaanvraag that Coachview stores and returns, and that can be
-filtered on (``where=referentieNrKlant=...``), so after an ambiguous failure the submission
-worker can ask Coachview whether the webaanvraag already arrived; the bot never asks people for a
-reference number of their own, so the field is free for this use.
+The bot's own reference travels in ``referentieNrKlant`` (the client's reference number), and
+it is what makes "exactly once" possible (``bot/submission.py``). When a POST goes out and no
+clear answer comes back (the connection broke, the answer timed out, the bot was killed),
+Coachview may or may not have stored the webaanvraag; before sending again the worker asks
+``GET Webaanvragen?where=referentieNrKlant=<reference>`` and, if it is there, records it as
+submitted instead of posting a second one. Why this field:
+
+- it is a top-level text field of the webaanvraag that the sender fills in: by its name the
+  customer's own reference number for the request (the field is seen in working integrations;
+  that Coachview stores and returns it as sent is a *guess*, checked only against the sandbox);
+- it can be filtered on with ``where`` like the other fields of the resource (*guess*: the
+  filter is documented for fields in general, not for this one; if Coachview refuses it, the
+  look-up fails, and the worker then keeps the row waiting and alerts staff instead of posting
+  blindly);
+- the bot never asks people for a reference number of their own, so the field is free;
+- the alternatives are worse: ``id`` and ``nummer`` are chosen by Coachview, so they are only
+  known after an answer, which is what was lost; ``opmerking`` is free text that staff read and
+  edit.
+
+The value is ``TG-`` and 16 random hexadecimal digits (:func:`bot.submission.new_reference`),
+made once when the person confirms and stored with the payload in the outbox row, so every
+attempt sends the same reference. It holds no personal data and no ``,`` or ``;`` (which would
+change a filter's meaning).
+
+What it cannot close: Coachview might store a POST after the look-up of the next attempt said
+"not there" (a request that was still being processed). The worker makes that window small: it
+gives a POST up after half its lease, and the look-up of the next attempt comes only after the
+lease has run out (``SUBMISSION_LEASE``, 2 minutes by default), whether the bot lived on or
+crashed; the module docstring of ``bot/submission.py`` says what is left.
 """
 
 from __future__ import annotations

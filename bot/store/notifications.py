@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import Notification, NotificationStatus
 
-__all__ = ["due", "enqueue", "mark_failed", "mark_sent", "next_due", "postpone"]
+__all__ = ["due", "enqueue", "latest_key", "mark_failed", "mark_sent", "next_due", "postpone"]
 
 
 def enqueue(
@@ -38,6 +38,16 @@ def enqueue(
     )
     session.flush()
     return True
+
+
+def latest_key(session: Session, *, prefixes: tuple[str, ...]) -> str | None:
+    """The key of the newest notification whose key starts with one of ``prefixes``."""
+    return session.exec(
+        select(Notification.key)
+        .where(sa.or_(*(col(Notification.key).startswith(prefix) for prefix in prefixes)))
+        .order_by(col(Notification.id).desc())
+        .limit(1)
+    ).first()
 
 
 def due(session: Session, *, now: datetime, limit: int = 100) -> list[Notification]:

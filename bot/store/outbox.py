@@ -5,11 +5,21 @@ A worker claims due rows with a lease (:func:`claim_due`), marks an attempt befo
 Every state change is a conditional update on the worker's lease, so two workers sharing one
 database never act on the same row, and a worker whose lease ran out cannot overwrite the one
 that took over.
+
+Why two workers cannot claim the same row: the claim reads the candidates and writes
+``lease_owner``/``lease_until`` in one transaction, and each row's update repeats the "pending
+and not leased" condition and counts as a claim only if it changed the row. On SQLite the
+transaction starts with ``BEGIN IMMEDIATE`` (``store/db.py``), so claims of several processes
+run one after the other; on PostgreSQL the repeated condition is re-checked on the locked row.
+A row is claimable when it is pending, due, unleased (or its lease ran out) and the oldest
+pending row of its chat (:func:`claim_due`); :func:`next_claimable` says when the next one will
+be, by the same rules, so a waiting worker neither spins nor oversleeps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,18 +29,19 @@ from sqlmodel import Session, col, select
 from bot.store.models import OutboxEntry, OutboxStatus
 
 __all__ = [
+    "StuckSummary",
     "claim_due",
     "enqueue",
     "get_entry",
     "list_entries",
-    "next_due",
+    "next_claimable",
     "record_failure",
     "record_rejection",
     "record_submitted",
     "release",
     "resend",
     "start_attempt",
-    "stuck_since",
+    "stuck_summary",
 ]
 
 
@@ -68,26 +79,33 @@ def get_entry(session: Session, *, entry_id: int) -> OutboxEntry | None:
 
 
 def _lease_free(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(col(OutboxEntry.lease_until).is_(None), col(OutboxEntry.lease_until) < now)
+    return sa.or_(col(OutboxEntry.lease_until).is_(None), col(OutboxEntry.lease_until) <= now)
+
+
+def _oldest_of_its_chat() -> sa.ColumnElement[bool]:
+    """No earlier pending row of the same chat: one person's rows go out in their order."""
+    earlier = sa.orm.aliased(OutboxEntry)
+    return ~sa.exists().where(
+        col(earlier.chat_id) == col(OutboxEntry.chat_id),
+        col(earlier.status) == OutboxStatus.PENDING,
+        col(earlier.id) < col(OutboxEntry.id),
+    )
 
 
 def claim_due(
     session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int = 20
 ) -> list[OutboxEntry]:
     """Lease up to ``limit`` due rows for ``owner``: the oldest pending row of each chat only,
-    so one person's enrollments reach Coachview in the order they were confirmed."""
-    earlier = sa.orm.aliased(OutboxEntry)
+    so one person's enrollments reach Coachview in the order they were confirmed. Commits."""
+    if limit <= 0:
+        return []
     candidates = session.exec(
         select(OutboxEntry.id)
         .where(
             col(OutboxEntry.status) == OutboxStatus.PENDING,
             col(OutboxEntry.next_attempt_at) <= now,
             _lease_free(now),
-            ~sa.exists().where(
-                col(earlier.chat_id) == col(OutboxEntry.chat_id),
-                col(earlier.status) == OutboxStatus.PENDING,
-                col(earlier.id) < col(OutboxEntry.id),
-            ),
+            _oldest_of_its_chat(),
         )
         .order_by(col(OutboxEntry.next_attempt_at), col(OutboxEntry.id))
         .limit(limit)
@@ -220,24 +238,52 @@ def release(session: Session, *, entry_id: int, owner: str) -> bool:
     return _update(session, entry_id, owner, lease_owner=None, lease_until=None)
 
 
-def next_due(session: Session) -> datetime | None:
-    """When the earliest pending row is due (for the worker's sleep)."""
-    return session.exec(
-        select(sa.func.min(OutboxEntry.next_attempt_at)).where(
-            col(OutboxEntry.status) == OutboxStatus.PENDING
-        )
-    ).one()
+def next_claimable(session: Session) -> datetime | None:
+    """When :func:`claim_due` will next find a row: the earliest moment at which the oldest
+    pending row of some chat is due and not leased (``None``: the outbox is empty). A row behind
+    an older pending row of its chat becomes claimable when that one is done; the worker hears
+    of that from its own task, or from its poll when another process did it."""
+    lease_until = col(OutboxEntry.lease_until)
+    due = col(OutboxEntry.next_attempt_at)
+    free_at = sa.case((lease_until > due, lease_until), else_=due)
+    rows = session.exec(
+        select(OutboxEntry.next_attempt_at, OutboxEntry.lease_until)
+        .where(col(OutboxEntry.status) == OutboxStatus.PENDING, _oldest_of_its_chat())
+        .order_by(free_at)
+        .limit(1)
+    ).all()
+    if not rows:
+        return None
+    due_at, leased_until = rows[0]
+    return max(due_at, leased_until) if leased_until is not None else due_at
 
 
-def stuck_since(session: Session) -> tuple[int, datetime | None]:
-    """How many pending rows have failed at least once, and since when the oldest has."""
+@dataclass(frozen=True)
+class StuckSummary:
+    """Pending rows that have failed at least once: how many, since when, and the newest error."""
+
+    count: int
+    since: datetime | None
+    last_error: str | None
+
+
+def stuck_summary(session: Session) -> StuckSummary:
+    """How many pending rows have failed at least once, since when the oldest has, and the
+    error of the row that is waiting longest (for the staff alert)."""
+    failing = (
+        col(OutboxEntry.status) == OutboxStatus.PENDING,
+        col(OutboxEntry.first_failure_at).is_not(None),
+    )
     count, since = session.exec(
-        select(sa.func.count(), sa.func.min(OutboxEntry.first_failure_at)).where(
-            col(OutboxEntry.status) == OutboxStatus.PENDING,
-            col(OutboxEntry.first_failure_at).is_not(None),
-        )
+        select(sa.func.count(), sa.func.min(OutboxEntry.first_failure_at)).where(*failing)
     ).one()
-    return int(count), since
+    last_error = session.exec(
+        select(OutboxEntry.last_error)
+        .where(*failing)
+        .order_by(col(OutboxEntry.first_failure_at), col(OutboxEntry.id))
+        .limit(1)
+    ).first()
+    return StuckSummary(int(count), since, last_error)
 
 
 def list_entries(

@@ -3,7 +3,34 @@ hears when Coachview cannot be reached."""
 
 from __future__ import annotations
 
-from tests.harness import Person, RunningBot
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.coachview import CoachviewSandbox
+from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
+from tests.harness import Person, RunningBot, running_bot
+
+
+@pytest.fixture
+async def quick_retries(
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    staff_group: SandboxGroup,
+    tmp_path: Path,
+) -> AsyncIterator[RunningBot]:
+    """The bot with the outbox worker's waits shortened from minutes to moments."""
+    async with running_bot(
+        telegram,
+        coachview,
+        tmp_path / "bot.db",
+        staff_chat_id=staff_group.id,
+        submission_lease=1,
+        submission_retry_base=0.2,
+        submission_retry_max=1,
+    ) as running:
+        yield running
 
 
 async def fill_in(person: Person, link: str) -> None:
@@ -28,8 +55,9 @@ async def test_a_course_that_must_be_paid_gets_a_pay_button(enrollbot: RunningBo
 
 
 async def test_coachview_unreachable_the_enrollment_is_saved_and_sent_later(
-    enrollbot: RunningBot,
+    quick_retries: RunningBot,
 ) -> None:
+    enrollbot = quick_retries
     anna = enrollbot.person()
     await fill_in(anna, enrollbot.coachview.catalogue.seed.open_run)
     enrollbot.coachview.faults.add(
@@ -43,8 +71,7 @@ async def test_coachview_unreachable_the_enrollment_is_saved_and_sent_later(
     assert entry.status == "pending" and entry.attempts >= 1
 
     enrollbot.coachview.faults.clear()
-    enrollbot.services.wake_submissions()
-    await enrollbot.wait_for(lambda: "received" in anna.text, timeout=60)
+    await enrollbot.wait_for(lambda: "received" in anna.text, timeout=30)
     assert len(enrollbot.coachview.webaanvragen) == 1
     texts = [m.text or "" for m in anna.user.messages]
     assert sum("Your enrollment is saved" in t for t in texts) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,8 @@ def test_values_are_read_from_the_environment_and_a_dotenv_file(monkeypatch, tmp
         ("CATALOGUE_TTL", "soon", "CATALOGUE_TTL:"),
         ("MAX_PARTICIPANTS", "0", "MAX_PARTICIPANTS:"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be"),
+        ("SUBMISSION_LEASE", "0", "SUBMISSION_LEASE:"),
+        ("SUBMISSION_RETRY_MAX", "1", "must not be shorter than SUBMISSION_RETRY_BASE"),
     ],
 )
 def test_each_invalid_value_gives_one_line_naming_the_variable(monkeypatch, variable, value, says):
@@ -67,6 +70,20 @@ def test_each_invalid_value_gives_one_line_naming_the_variable(monkeypatch, vari
     assert message.startswith(f"{variable}:")
     assert says in message
     assert "\n" not in message
+
+
+def test_the_example_configuration_loads_and_durations_are_seconds_or_iso(monkeypatch, tmp_path):
+    example = ROOT / ".env.example"
+    settings = load_settings(env_file=str(example))
+    assert settings.submission_alert_after == timedelta(minutes=30)
+    assert settings.submission_lease == timedelta(minutes=2)
+    assert settings.catalogue_ttl == timedelta(minutes=10)
+    assert settings.submissions_paused is False
+    monkeypatch.setenv("SUBMISSION_RETRY_BASE", "0.05")
+    monkeypatch.setenv("SUBMISSION_POLL", "PT1M")
+    settings = load_settings(env_file=None)
+    assert settings.submission_retry_base == timedelta(milliseconds=50)
+    assert settings.submission_poll == timedelta(minutes=1)
 
 
 def test_coachview_needs_its_credentials(monkeypatch):
