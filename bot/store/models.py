@@ -142,7 +142,6 @@ class OutboxEntry(SQLModel, table=True):
     coachview_id: str | None = Field(default=None, max_length=64)
     coachview_nummer: str | None = Field(default=None, max_length=64)
     payment_url: str | None = None
-    told_delayed: bool = False
     created_at: datetime
     submitted_at: datetime | None = None
 
