@@ -17,6 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections import deque
 from datetime import datetime, timedelta
@@ -40,6 +43,8 @@ class Notifier:
 
     idle_poll: float = 30.0
     network_retry: float = 5.0
+    #: How long a claimed message is this sender's before another process may take it over.
+    claim_lease: timedelta = timedelta(seconds=60)
 
     def __init__(
         self, services: Services, bot: Bot, *, limits: TelegramLimits | None = None
@@ -47,6 +52,7 @@ class Notifier:
         self.services = services
         self.bot = bot
         self.limits = limits or TelegramLimits()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._chat_free_at: dict[int, float] = {}
         self._recent: deque[float] = deque()
         self._group_recent: dict[int, deque[float]] = {}
@@ -123,6 +129,17 @@ class Notifier:
 
     async def _send(self, item: Notification) -> None:
         services = self.services
+        with services.session() as session:
+            claimed = notifications.claim(
+                session,
+                notification_id=item.id or 0,
+                owner=self.owner,
+                now=services.clock.now(),
+                lease=self.claim_lease,
+            )
+            session.commit()
+        if not claimed:
+            return  # another process is sending it
         markup = (
             InlineKeyboardMarkup.de_json(item.reply_markup, self.bot)
             if item.reply_markup
@@ -137,6 +154,7 @@ class Notifier:
             seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
             self._chat_free_at[item.chat_id] = time.monotonic() + seconds
             logger.warning("notification %s: flood control, waiting %.0f s", item.id, seconds)
+            self._release(item)
             return
         except Forbidden as error:
             logger.warning("notification %s cannot be delivered: %s", item.id, error)
@@ -149,9 +167,15 @@ class Notifier:
         except NetworkError as error:
             logger.warning("notification %s: network error, retrying: %s", item.id, error)
             self._chat_free_at[item.chat_id] = time.monotonic() + self.network_retry
+            self._release(item)
             return
         self._sent(item.chat_id)
         self._record(item, sent_at=services.clock.now())
+
+    def _release(self, item: Notification) -> None:
+        with self.services.session() as session:
+            notifications.release(session, notification_id=item.id or 0)
+            session.commit()
 
     def _record(
         self,

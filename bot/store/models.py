@@ -154,7 +154,8 @@ class NotificationStatus(StrEnum):
 
 class Notification(SQLModel, table=True):
     """A message the bot owes someone outside a conversation's reply: confirmations, staff
-    notices, reminders. Sent by the paced sender, at most once per ``key``.
+    notices, reminders. Queued once per ``key``; a sender claims it (``claimed_by`` until
+    ``claimed_until``) before sending, so two processes never send the same one.
     """
 
     __tablename__ = "notifications"
@@ -171,3 +172,5 @@ class Notification(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None

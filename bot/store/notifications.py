@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +10,17 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import Notification, NotificationStatus
 
-__all__ = ["due", "enqueue", "latest_key", "mark_failed", "mark_sent", "next_due", "postpone"]
+__all__ = [
+    "claim",
+    "due",
+    "enqueue",
+    "latest_key",
+    "mark_failed",
+    "mark_sent",
+    "next_due",
+    "postpone",
+    "release",
+]
 
 
 def enqueue(
@@ -61,6 +71,7 @@ def due(session: Session, *, now: datetime, limit: int = 100) -> list[Notificati
         .where(
             Notification.status == NotificationStatus.PENDING,
             col(Notification.not_before) <= now,
+            _unclaimed(now),
         )
         .group_by(col(Notification.chat_id))
     )
@@ -71,6 +82,37 @@ def due(session: Session, *, now: datetime, limit: int = 100) -> list[Notificati
             .order_by(col(Notification.id))
             .limit(limit)
         ).all()
+    )
+
+
+def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        col(Notification.claimed_until).is_(None), col(Notification.claimed_until) <= now
+    )
+
+
+def claim(
+    session: Session, *, notification_id: int, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take a pending notification for sending; ``False`` if another sender has it."""
+    result = session.exec(
+        sa.update(Notification)
+        .where(
+            col(Notification.id) == notification_id,
+            col(Notification.status) == NotificationStatus.PENDING,
+            _unclaimed(now),
+        )
+        .values(claimed_by=owner, claimed_until=now + lease)
+    )
+    return bool(result.rowcount == 1)
+
+
+def release(session: Session, *, notification_id: int) -> None:
+    """Give a claimed notification back (it was not sent; try again later)."""
+    session.exec(
+        sa.update(Notification)
+        .where(col(Notification.id) == notification_id)
+        .values(claimed_by=None, claimed_until=None)
     )
 
 
