@@ -32,6 +32,7 @@ from bot.services import BotContext, BotData, Services
 from bot.store.db import create_tables, open_engine
 from bot.submission import SubmissionWorker
 from bot.telegram_limits import TelegramLimits
+from bot.telegram_rate import TelegramRateLimiter
 from bot.updates import ChatOrderedProcessor, DurableBot, Inbox
 from conversations import handlers as enrollment
 
@@ -84,6 +85,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         base_file_url=f"{runtime.telegram_api_url}/file/bot",
         request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
         get_updates_request=HTTPXRequest(read_timeout=40),
+        rate_limiter=TelegramRateLimiter(runtime.limits),
     )
     application = cast(
         BotApplication,
@@ -159,7 +161,8 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     await staff.set_commands(application)
     if runtime.run_workers:
         runtime.background.append(asyncio.create_task(SubmissionWorker(services).run()))
-        notifier = Notifier(services, application.bot, limits=runtime.limits)
+        limiter = cast(TelegramRateLimiter, application.bot.rate_limiter)
+        notifier = Notifier(services, application.bot, limiter)
         runtime.background.append(asyncio.create_task(notifier.run()))
         runtime.background.append(asyncio.create_task(DraftKeeper(services).run()))
     logger.info("bot @%s ready", application.bot.username)

@@ -1,15 +1,15 @@
 """The notification sender: delivers queued messages within Telegram's limits, none lost.
 
 Confirmations, staff notices, alerts and reminders are rows in ``notifications`` (written in the
-same transaction as what they report). This sender delivers them oldest first, pacing each chat
-(about one message per second in a private chat, 20 per minute in a group) and the bot as a
-whole (about 30 per second), so a burst of enrollments neither trips Telegram's flood control nor
-delays the conversations, whose replies do not wait behind this queue: each round takes the
-oldest message of each chat, and notifications use at most two thirds of the overall rate, so
-the replies of conversations always find room (:meth:`Notifier._wait_for`). A 429 holds that chat
-back for Telegram's ``retry_after`` and a network failure for a few seconds, the message staying
-queued; a message Telegram will never take (blocked bot, bad request) is marked failed and
-logged.
+same transaction as what they report). This sender delivers them oldest first, one message per
+chat each round, so a chat with a long queue (a staff group after a burst of enrollments) never
+holds back the others. The pacing is the bot's rate limiter's (``bot/telegram_rate.py``): a
+notification goes as a *background* message, which keeps to each chat's rate and to a share of
+the overall rate, leaving room for the conversations' replies; a chat that is not ready is
+skipped for this round. A 429 holds that chat back for Telegram's ``retry_after`` and a network
+failure for a few seconds, the message staying queued; a message Telegram will never take
+(blocked bot, bad request) is marked failed and logged. Each message is claimed before it is
+sent, so two processes never send the same one.
 """
 
 from __future__ import annotations
@@ -21,25 +21,28 @@ import os
 import secrets
 import socket
 import time
-from collections import deque
 from datetime import datetime, timedelta
+from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import ExtBot
 
 from bot.services import Services
 from bot.store import notifications
 from bot.store.models import Notification
-from bot.telegram_limits import TelegramLimits
+from bot.telegram_rate import TelegramRateLimiter
 
 __all__ = ["Notifier"]
 
 logger = logging.getLogger(__name__)
 
+BACKGROUND = {"background": True}
+
 
 class Notifier:
-    """Sends due notifications, paced per chat and overall."""
+    """Sends due notifications, paced by the bot's rate limiter."""
 
     idle_poll: float = 30.0
     network_retry: float = 5.0
@@ -47,17 +50,13 @@ class Notifier:
     claim_lease: timedelta = timedelta(seconds=60)
 
     def __init__(
-        self, services: Services, bot: Bot, *, limits: TelegramLimits | None = None
+        self, services: Services, bot: ExtBot[dict[str, Any]], limiter: TelegramRateLimiter
     ) -> None:
         self.services = services
         self.bot = bot
-        self.limits = limits or TelegramLimits()
+        self.limiter = limiter
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self._chat_free_at: dict[int, float] = {}
-        self._recent: deque[float] = deque()
-        self._group_recent: dict[int, deque[float]] = {}
-        #: Messages per global window for notifications; the rest is left to conversations.
-        self.global_share = max(1, self.limits.global_messages * 2 // 3)
+        self._held_until: dict[int, float] = {}  # after a network failure
 
     async def run(self) -> None:
         """Send until cancelled."""
@@ -82,7 +81,10 @@ class Notifier:
             return max(0.0, (later - now).total_seconds())
         soonest: float | None = None
         for item in due:
-            wait = self._wait_for(item.chat_id)
+            wait = max(
+                self.limiter.wait_for(item.chat_id, background=True),
+                self._held_until.get(item.chat_id, 0.0) - time.monotonic(),
+            )
             if wait > 0:
                 soonest = wait if soonest is None else min(soonest, wait)
                 continue
@@ -97,35 +99,6 @@ class Notifier:
         event.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), min(seconds, self.idle_poll))
-
-    def _wait_for(self, chat_id: int) -> float:
-        """Seconds until a message to ``chat_id`` is within every limit (0: now).
-
-        Pacing runs on the monotonic clock: it is about Telegram's real seconds, whatever the
-        program's clock says (tests move that one).
-        """
-        limits = self.limits
-        now = time.monotonic()
-        waits = [self._chat_free_at.get(chat_id, 0.0) - now]
-        if limits.global_window:
-            while self._recent and now - self._recent[0] >= limits.global_window:
-                self._recent.popleft()
-            if len(self._recent) >= self.global_share:
-                waits.append(self._recent[0] + limits.global_window - now)
-        if chat_id < 0 and limits.group_window:
-            recent = self._group_recent.setdefault(chat_id, deque())
-            while recent and now - recent[0] >= limits.group_window:
-                recent.popleft()
-            if len(recent) >= limits.group_messages:
-                waits.append(recent[0] + limits.group_window - now)
-        return max(0.0, *waits)
-
-    def _sent(self, chat_id: int) -> None:
-        now = time.monotonic()
-        self._recent.append(now)
-        self._chat_free_at[chat_id] = now + self.limits.per_chat_interval
-        if chat_id < 0:
-            self._group_recent.setdefault(chat_id, deque()).append(now)
 
     async def _send(self, item: Notification) -> None:
         services = self.services
@@ -147,13 +120,15 @@ class Notifier:
         )
         try:
             await self.bot.send_message(
-                item.chat_id, item.text, parse_mode=ParseMode.HTML, reply_markup=markup
+                item.chat_id,
+                item.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                rate_limit_args=BACKGROUND,
             )
-        except RetryAfter as error:
-            delay = error.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-            self._chat_free_at[item.chat_id] = time.monotonic() + seconds
-            logger.warning("notification %s: flood control, waiting %.0f s", item.id, seconds)
+        except RetryAfter:
+            # The limiter holds this chat back for retry_after; the message stays queued.
+            logger.warning("notification %s: flood control, trying again later", item.id)
             self._release(item)
             return
         except Forbidden as error:
@@ -166,10 +141,10 @@ class Notifier:
             return
         except NetworkError as error:
             logger.warning("notification %s: network error, retrying: %s", item.id, error)
-            self._chat_free_at[item.chat_id] = time.monotonic() + self.network_retry
+            self._held_until[item.chat_id] = time.monotonic() + self.network_retry
             self._release(item)
             return
-        self._sent(item.chat_id)
+        self._held_until.pop(item.chat_id, None)
         self._record(item, sent_at=services.clock.now())
 
     def _release(self, item: Notification) -> None:

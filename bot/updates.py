@@ -129,7 +129,7 @@ class Inbox:
         return len(left)
 
 
-class DurableBot(ExtBot[None]):
+class DurableBot(ExtBot[dict[str, Any]]):
     """PTB's bot, whose ``getUpdates`` keeps each batch in its :class:`Inbox` first."""
 
     __slots__ = ("inbox",)

@@ -97,3 +97,26 @@ async def test_many_people_at_once_each_get_their_own_next_question(
         assert person.text.startswith("Does your last name have a prefix")
     assert {d.data["contact"]["first_name"] for d in enrollbot.drafts()} == {"Ab", "Bo"}
     assert len(enrollbot.drafts()) == 20
+
+
+async def test_flood_control_in_one_chat_is_waited_out_there_only(enrollbot: RunningBot) -> None:
+    run = enrollbot.coachview.catalogue.seed.open_run
+    anna = enrollbot.person("Anna")
+    bob = enrollbot.person("Bob")
+    await anna.say(f"/start {run}")
+    await bob.say(f"/start {run}")
+    enrollbot.telegram.fail_next("sendMessage", error_code=429, retry_after=2, chat_id=anna.id)
+    anna.user.skip_unread()
+    bob.user.skip_unread()
+
+    await anna.user.send("Anna")  # her reply meets a 429: the bot waits 2 s for her chat only
+    await enrollbot.wait_for(
+        lambda: any(call.error_code == 429 for call in enrollbot.telegram.calls_to("sendMessage"))
+    )
+    await bob.user.send("Bob")
+    reply = await bob.user.next_reply()
+    assert (reply.text or "").startswith("Does your last name have a prefix")
+    assert not (anna.text or "").startswith("Does your last name")  # Anna's still waits
+
+    retried = await anna.user.next_reply()
+    assert (retried.text or "").startswith("Does your last name have a prefix")

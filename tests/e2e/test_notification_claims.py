@@ -11,6 +11,7 @@ from bot.notify import Notifier
 from bot.store import notifications
 from bot.store.models import Notification, NotificationStatus
 from bot.telegram_limits import TelegramLimits
+from bot.telegram_rate import TelegramRateLimiter
 from tests.harness import RunningBot
 
 
@@ -23,8 +24,8 @@ def all_sent(bot: RunningBot) -> bool:
 async def test_two_senders_deliver_each_notification_once(enrollbot: RunningBot) -> None:
     anna = enrollbot.telegram.user("Anna", language_code="en")
     services = enrollbot.services
-    second = Notifier(services, enrollbot.application.bot, limits=TelegramLimits.unlimited())
-    second.limits = TelegramLimits.unlimited()
+    limiter = TelegramRateLimiter(TelegramLimits.unlimited())
+    second = Notifier(services, enrollbot.application.bot, limiter)
     with services.session() as session:
         for number in range(40):
             notifications.enqueue(
