@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import io
 import logging
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = [
     "N_",
     "Language",
     "Translator",
+    "esc",
     "locales_dir",
     "pick_language",
     "translator",
@@ -45,6 +47,11 @@ LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 DOMAIN: Final = "messages"
 # The provider is Dutch: dates and times are shown in Dutch time whatever the language.
 TIMEZONE: Final[dt.tzinfo] = ZoneInfo("Europe/Amsterdam")
+
+
+def esc(value: object) -> str:
+    """A value shown inside an HTML message, escaped: ``<b>&*`` shows exactly as typed."""
+    return html.escape(str(value), quote=False)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention

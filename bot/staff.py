@@ -66,13 +66,12 @@ from bot.errors import (
     CoachviewRejected,
     CoachviewUnavailable,
 )
-from bot.i18n import LANGUAGES, N_, Translator, pick_language, translator
+from bot.i18n import LANGUAGES, N_, Translator, esc, pick_language, translator
 from bot.services import BotContext, Services
 from bot.store import people
 from bot.submission import REFERENCE_PREFIX
 from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES, MESSAGE_TEXT_MAX
 from conversations import handlers as enrollment
-from conversations.engine import esc
 
 __all__ = [
     "COMMANDS",

@@ -61,11 +61,10 @@ from bot.errors import (
     CoachviewRejected,
     CoachviewUnavailable,
 )
-from bot.i18n import LANGUAGES, Language, translator
+from bot.i18n import LANGUAGES, Language, esc, translator
 from bot.services import Services
 from bot.store import notifications, outbox
 from bot.store.models import OutboxEntry
-from conversations.engine import esc
 
 __all__ = ["SubmissionWorker", "is_rejection", "new_reference", "staff_summary"]
 

@@ -14,8 +14,7 @@ from typing import Protocol
 
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.enrollment import CourseChoice
-from bot.i18n import Translator
-from conversations.engine import esc
+from bot.i18n import Translator, esc
 
 __all__ = [
     "Catalogue",

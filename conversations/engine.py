@@ -20,7 +20,6 @@ every saved answer, so a button on an outdated message, or forged data, changes 
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,7 +39,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.enrollment import Enrollment
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, esc
 from bot.services import Services
 from bot.store import drafts
 from bot.store.models import Draft
@@ -70,11 +69,6 @@ SKIP: Final = "skip"
 # Typed on a question that may be skipped, these mean "skip" ("no prefix", "no company").
 _SKIP_WORDS: Final = ("skip", "overslaan", "-", "geen", "none", "nee", "no", "nvt", "n.v.t.")
 _BACK_WORDS: Final = ("back", "terug")
-
-
-def esc(value: object) -> str:
-    """Any value shown inside an HTML message, escaped: ``<b>&*`` shows exactly as typed."""
-    return html.escape(str(value), quote=False)
 
 
 # -- What arrives -------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from typing import Final, Literal
 
 from bot.coachview.models import Opleidingssoort
 from bot.enrollment import Enrollment, Participant
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, esc
 from conversations import courses
-from conversations.engine import BACK, ActionFn, Button, Flow, Prompt, Step, Turn, esc
+from conversations.engine import BACK, ActionFn, Button, Flow, Prompt, Step, Turn
 from conversations.fields import (
     NO_WORDS,
     YES_WORDS,
