@@ -15,7 +15,7 @@ from tests.harness import Person, RunningBot, running_bot
 def bhv_run(bot: RunningBot, places: int) -> str:
     """The BHV Basis run with exactly ``places`` free places (the seed has 1 to 12)."""
     runs = bot.coachview.catalogue.runs_of(bot.coachview.catalogue.seed.paged_soort)
-    return next(run["id"] for run in runs if run["aantalPlaatsenVrij"] == places)
+    return str(next(run["id"] for run in runs if run["aantalPlaatsenVrij"] == places))
 
 
 async def contact_details(person: Person, link: str) -> None:
