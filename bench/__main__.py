@@ -5,7 +5,8 @@
     python -m bench --only load,starts --people 500
     python -m bench --cprofile       the load run with the bot under cProfile (bench/out/bot.prof)
 
-Raw output goes to ``bench/out/`` (git-ignored); the full run also writes ``bench/RESULTS.md``.
+Raw output goes to ``bench/out/`` (git-ignored); the full run with nothing changed also writes
+``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import pstats
 import shlex
 import sys
 import time
@@ -100,13 +102,29 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report.write_json(config.out / "results.json", results)
     report.write_json(config.out / f"results-{stamp}.json", results)
+    # Only the full run as it is documented replaces the committed RESULTS.md.
+    documented = config == replace(PROFILES["full"], out=config.out) and set(only) == set(
+        SCENARIOS
+    )
     target = args.results or (
-        ROOT / "bench" / "RESULTS.md" if args.size == "full" else config.out / "RESULTS.md"
+        ROOT / "bench" / "RESULTS.md" if documented else config.out / "RESULTS.md"
     )
     target.write_text(report.markdown(results, table))
     print(report.text_table(table))
     print(f"\nJSON: {config.out / 'results.json'}\nMarkdown: {target}")
+    if config.profile:
+        print(f"Profile of the loaded bot: {_profile_summary(config.out / 'bot.prof')}")
     return 0
+
+
+def _profile_summary(path: Path) -> Path:
+    """The cProfile statistics as text: the top functions by cumulative and by own time."""
+    summary = path.with_suffix(".txt")
+    with summary.open("w") as handle:
+        stats = pstats.Stats(str(path), stream=handle)
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(40)
+    return summary
 
 
 if __name__ == "__main__":
