@@ -150,6 +150,7 @@ class WaveResult:
     peak_rss: int
     failures: list[str]
     calls: dict[str, int]
+    late_answers: int = 0
     coachview: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -184,6 +185,7 @@ class WaveResult:
             "failures": self.failures[:10],
             "failure_count": len(self.failures),
             "bot_api_calls": self.calls,
+            "late_answers": self.late_answers,
             "coachview_requests": self.coachview,
         }
 
@@ -222,6 +224,7 @@ async def run_wave(
         peak_rss=after.peak_rss,
         failures=outcome.failures,
         calls=dict(telegram.call_counts),
+        late_answers=telegram.late_answers,
         coachview=dict(coachview_kinds(coachview, requests_before)) if coachview else {},
     )
 

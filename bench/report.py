@@ -144,11 +144,18 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 for p in ("p50", "p95", "p99")
             )
 
+        late = sum(w.get("late_answers", 0) for w in load["bot_waves"])
+        presses = late + sum(
+            w["bot_api_calls"].get("answerCallbackQuery", 0)
+            - w["bot_api_calls"].get("answerCallbackQuery!", 0)
+            for w in load["bot_waves"]
+        )
         table.append(
             Row(
                 "2",
                 f"First reaction p50 / p95 / p99, ms, {people:,} people at once",
-                pcts(bot_waves),
+                pcts(bot_waves)
+                + (f"; {late:,} of {presses:,} presses answered after 15 s" if late else ""),
                 pcts(echo_waves) + " (echo floor)",
             )
         )

@@ -312,6 +312,7 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
             "max_paced_delay_s": telegram.max_paced_delay,
         },
         "bot_api_calls": dict(telegram.call_counts),
+        "late_answers": telegram.late_answers,
         "rss_mb": after.rss / MB,
     }
 

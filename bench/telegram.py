@@ -14,6 +14,11 @@ side of the wire, timed with ``time.perf_counter`` in this process:
   to a :class:`~bot.sandbox.telegram.ratelimit.RateLimiter` with Telegram's real overall limit
   (30 messages a second): how many it would have refused, and how long a first-come
   first-served queue in front of that limit would have made the last message wait.
+* **Late answers.** Telegram refuses an ``answerCallbackQuery`` that comes more than about
+  15 s after the press ("query is too old"), and so does the sandbox. When 1,000 people press
+  at once the bot can be that late; such a press is counted (:attr:`late_answers`) and the
+  person goes on (the bot had edited the message before it tried to answer), instead of
+  waiting for an answer that can never come.
 * **Light bookkeeping.** Calls are counted per method instead of being kept with their
   parameters (which the tests need and a run of 100,000 updates does not).
 """
@@ -25,12 +30,13 @@ from collections import Counter, deque
 from typing import Any
 
 from bot.sandbox.telegram import TelegramLimits, TelegramSandbox
-from bot.sandbox.telegram.models import ApiError
+from bot.sandbox.telegram.models import ApiError, CallbackAnswer
 from bot.sandbox.telegram.ratelimit import RateLimiter
 
-__all__ = ["MeasuredTelegram"]
+__all__ = ["LATE", "MeasuredTelegram"]
 
 _REAL = TelegramLimits()
+LATE = "(answered too late: Telegram refused it)"
 
 
 class MeasuredTelegram(TelegramSandbox):
@@ -49,6 +55,9 @@ class MeasuredTelegram(TelegramSandbox):
         self.over_global_limit = 0
         #: sendMessage calls seen by the counted limit.
         self.messages_sent = 0
+        #: Button presses whose answer the bot sent too late (refused as too old).
+        self.late_answers = 0
+        self._late: set[str] = set()
         self._waiting: dict[int, float] = {}
         self._shadow = RateLimiter(TelegramLimits(per_chat_interval=0.0, group_window=0.0))
         self._window: deque[float] = deque()  # departure times of the virtual paced queue
@@ -64,6 +73,7 @@ class MeasuredTelegram(TelegramSandbox):
         self.call_counts = Counter()
         self.over_global_limit = 0
         self.messages_sent = 0
+        self.late_answers = 0
         self._waiting.clear()
         self._shadow = RateLimiter(TelegramLimits(per_chat_interval=0.0, group_window=0.0))
         self._window.clear()
@@ -93,12 +103,39 @@ class MeasuredTelegram(TelegramSandbox):
                 result = await handler(params)
             except ApiError:
                 self.call_counts[name + "!"] += 1
+                if name == "answerCallbackQuery":
+                    self._answered_late(params.string("callback_query_id") or "")
                 raise
             if name == "sendMessage" and isinstance(chat_id, int):
                 self._count_limits(chat_id, now)
             return result
 
         return timed
+
+    def _answered_late(self, query_id: str) -> None:
+        query = self._queries.get(query_id)
+        if query is None or query.answer is not None or query_id in self._late:
+            return
+        self._late.add(query_id)
+        self.late_answers += 1
+        query.chat.signal.notify()
+
+    def callback_answer(self, query_id: str) -> CallbackAnswer | None:
+        """The bot's answer; for a press answered too late, a stand-in saying so."""
+        answer = super().callback_answer(query_id)
+        if answer is None and query_id in self._late:
+            query = self._queries[query_id]
+            return CallbackAnswer(
+                query_id=query_id,
+                data=query.data,
+                message_id=query.message_id,
+                text=LATE,
+                show_alert=False,
+                url=None,
+                cache_time=0,
+                when=self.clock.now(),
+            )
+        return answer
 
     def _call_chat(self, name: str, params: Any) -> int | None:
         if name == "answerCallbackQuery":
