@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
+import shutil
 import sqlite3
 import time
 from collections import Counter
@@ -78,7 +79,9 @@ async def start_subject(
 ) -> Subject:
     """Start the bot or the echo floor against a new Telegram sandbox; return once it polls."""
     telegram = await stack.enter_async_context(MeasuredTelegram())
-    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    # A fresh folder: a database or log left by an earlier run would change what is measured.
+    await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
+    await asyncio.to_thread(workdir.mkdir, parents=True)
     environment = {
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "TELEGRAM_API_URL": telegram.url,
