@@ -2,8 +2,9 @@
 
 Run as its own process (``python -m bench.echo``) with ``TELEGRAM_BOT_TOKEN`` and
 ``TELEGRAM_API_URL``, exactly as the bot is: same Bot API server, same HTTP settings, same
-concurrency (up to 512 updates at once), same logging, same long polling. What it costs per
-update is what python-telegram-bot itself costs; the bot is measured against it.
+concurrency (as many updates at once as connections, ``bot.app.CONCURRENT_UPDATES``), same
+logging, same long polling. What it costs per update is what python-telegram-bot itself costs;
+the bot is measured against it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import os
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
+
+# The bot's own setting, read without importing bot.app (and all the bot) into the floor.
+CONCURRENT_UPDATES = 64
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,9 +40,16 @@ def main() -> None:
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        .request(
+            HTTPXRequest(
+                connection_pool_size=CONCURRENT_UPDATES,
+                read_timeout=15,
+                write_timeout=15,
+                pool_timeout=10,
+            )
+        )
         .get_updates_request(HTTPXRequest(read_timeout=40))
-        .concurrent_updates(512)
+        .concurrent_updates(CONCURRENT_UPDATES)
         .build()
     )
     application.add_handler(MessageHandler(filters.TEXT, echo))

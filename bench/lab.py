@@ -198,10 +198,11 @@ async def run_wave(
     scripts: Sequence[Script],
     *,
     coachview: CoachviewSandbox | None = None,
-    enrollments: int = 0,
+    enrollments: bool = False,
 ) -> WaveResult:
     """Run ``scripts`` all at once against ``subject``; with ``enrollments``, also wait until
-    Coachview holds that many more webaanvragen, so the wave pays for its submissions."""
+    Coachview holds the webaanvraag of everyone who finished, so the wave pays for its
+    submissions."""
     telegram = subject.telegram
     telegram.reset_measurements()
     posted_before = len(coachview.webaanvragen) if coachview is not None else 0
@@ -212,7 +213,7 @@ async def run_wave(
     )
     if coachview is not None and enrollments:
         await wait_until(
-            lambda: len(coachview.webaanvragen) >= posted_before + enrollments, timeout=120
+            lambda: len(coachview.webaanvragen) >= posted_before + outcome.finished, timeout=120
         )
     after, driver_after = subject.usage(), driver_cpu()
     return WaveResult(

@@ -119,7 +119,7 @@ async def _warm_up(subject: Subject, coachview: CoachviewSandbox, people: int) -
     if subject.kind == "echo":
         return await run_wave(subject, echo_scripts(0, people))
     scripts = enrollment_scripts(coachview, 0, people)
-    return await run_wave(subject, scripts, coachview=coachview, enrollments=people)
+    return await run_wave(subject, scripts, coachview=coachview, enrollments=True)
 
 
 async def load(config: Config, coachview: CoachviewSandbox, started: Started) -> dict[str, Any]:
@@ -156,7 +156,7 @@ async def load(config: Config, coachview: CoachviewSandbox, started: Started) ->
                 bot,
                 enrollment_scripts(coachview, number, config.people),
                 coachview=coachview,
-                enrollments=config.people,
+                enrollments=True,
             )
             bot_waves.append(wave)
             number += config.people

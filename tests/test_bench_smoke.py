@@ -7,9 +7,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bench import report
+from bench import echo, report
 from bench.__main__ import SCENARIOS, run
 from bench.scenarios import PROFILES
+from bot.app import CONCURRENT_UPDATES
+
+
+def test_the_floor_runs_with_the_bots_concurrency() -> None:
+    assert echo.CONCURRENT_UPDATES == CONCURRENT_UPDATES
 
 
 async def test_every_benchmark_runs_and_every_enrollment_arrives(tmp_path: Path) -> None:
