@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import resource
 import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bench.people import Outcome, Script, all_at_once
 from bench.proc import BotUnderTest, Usage
@@ -26,9 +27,18 @@ from bench.stats import percentile
 from bench.telegram import MeasuredTelegram
 from bot.sandbox.coachview import CoachviewSandbox
 
-__all__ = ["Kind", "Subject", "WaveResult", "coachview_kinds", "driver_cpu", "start_subject"]
+__all__ = [
+    "Kind",
+    "LoopLag",
+    "Subject",
+    "WaveResult",
+    "coachview_kinds",
+    "driver_cpu",
+    "start_subject",
+]
 
 Kind = Literal["echo", "bot"]
+T = TypeVar("T")
 MB = 1024 * 1024
 
 
@@ -205,6 +215,8 @@ async def run_wave(
     submissions."""
     telegram = subject.telegram
     telegram.reset_measurements()
+    gc.collect()
+    gc.freeze()  # what earlier waves left need not be scanned during this one
     posted_before = len(coachview.webaanvragen) if coachview is not None else 0
     requests_before = len(coachview.requests) if coachview is not None else 0
     before, driver_before = subject.usage(), driver_cpu()
@@ -241,3 +253,40 @@ async def wait_until(condition: Any, *, timeout: float) -> bool:  # noqa: ASYNC1
             return False
         await asyncio.sleep(0.02)
     return True
+
+
+class LoopLag:
+    """How late this process's event loop wakes a 10 ms timer while a measurement runs.
+
+    The sandboxes timestamp the bot's calls on this loop: a stalled driver would show up as a
+    slow bot. The lag says how much of a first reaction the driver itself could have added.
+    """
+
+    interval = 0.01
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+
+    async def during(self, work: Awaitable[T]) -> T:
+        # Objects left by earlier scenarios need not be scanned by every full collection.
+        gc.collect()
+        gc.freeze()
+        watcher = asyncio.create_task(self._watch())
+        try:
+            return await work
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _watch(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            self.lags.append(time.perf_counter() - began - self.interval)
+
+    def to_json(self) -> dict[str, float]:
+        return {
+            "p99": 1000 * percentile(self.lags, 99),
+            "max": 1000 * max(self.lags, default=float("nan")),
+        }

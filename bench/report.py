@@ -168,7 +168,9 @@ def rows(results: dict[str, Any]) -> list[Row]:
             Row(
                 "3",
                 f"First reaction p99, ms, {rate:g} updates/s offered for {duration:g} s",
-                _num(p99, 1),
+                _num(p99, 1) + f" (p50 {_num(bot['first_reaction_ms']['p50'], 1)}, p95 "
+                f"{_num(bot['first_reaction_ms']['p95'], 1)}; the driver's own lag p99 "
+                f"{_num(bot.get('driver_loop_lag_ms', {}).get('p99', math.nan), 1)})",
                 _num(echo["first_reaction_ms"]["p99"], 1) + " (echo floor)",
                 _num(p99 / echo["first_reaction_ms"]["p99"], 2) + "×",
                 "≤ 50 ms",

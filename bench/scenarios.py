@@ -26,6 +26,7 @@ from typing import Any
 from bench.lab import (
     MB,
     Kind,
+    LoopLag,
     Subject,
     WaveResult,
     coachview_kinds,
@@ -40,6 +41,7 @@ from bot.sandbox.coachview import CoachviewSandbox
 
 __all__ = ["PROFILES", "Config", "drafts", "load", "offered", "starts"]
 
+_FIRST_NAMES = ("Anna", "Bram", "Chantal", "Daan", "Eva", "Fatima", "Gijs", "Hanna", "Ilse")
 ECHO_LENGTH = 12  # texts per echo chat: the mean length of an enrollment (13 or 11 updates)
 
 
@@ -272,12 +274,15 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
     telegram.reset_measurements()
     posted = len(coachview.webaanvragen)
     before, driver_before = subject.usage(), driver_cpu()
-    outcome = await at_fixed_rate(
-        telegram,
-        make_script,
-        rate=config.rate,
-        duration=config.duration,
-        first_user_id=subject.take_user_ids(10_000_000),
+    lag = LoopLag()
+    outcome = await lag.during(
+        at_fixed_rate(
+            telegram,
+            make_script,
+            rate=config.rate,
+            duration=config.duration,
+            first_user_id=subject.take_user_ids(10_000_000),
+        )
     )
     if subject.kind == "bot":
         await wait_until(
@@ -313,6 +318,7 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
         },
         "bot_api_calls": dict(telegram.call_counts),
         "late_answers": telegram.late_answers,
+        "driver_loop_lag_ms": lag.to_json(),
         "rss_mb": after.rss / MB,
     }
 
@@ -338,7 +344,7 @@ async def drafts(config: Config, coachview: CoachviewSandbox, started: Started) 
                     scripts = [echo_script(made + n, length=2) for n in range(count)]
                 else:
                     scripts = [
-                        [Action(text=f"/start {run}"), Action(text=f"Anna{made + n}")]
+                        [Action(text=f"/start {run}"), Action(text=_FIRST_NAMES[n % 9])]
                         for n in range(count)
                     ]
                 wave = await run_wave(subject, scripts)
