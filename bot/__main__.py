@@ -60,8 +60,6 @@ def _setup_logging(settings: Settings, *, demo: bool) -> None:
 async def run(settings: Settings) -> None:
     """Run until interrupted (or, in the demo, until the person quits the chat)."""
     from bot.app import Runtime, build_application, polling  # noqa: PLC0415 - fast --help
-    from bot.sandbox.coachview import CoachviewSandbox  # noqa: PLC0415
-    from bot.sandbox.telegram import TelegramSandbox  # noqa: PLC0415
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,7 +69,11 @@ async def run(settings: Settings) -> None:
 
     async with contextlib.AsyncExitStack() as stack:
         overrides: dict[str, object] = {}
+        # The sandboxes (and aiohttp under them) are imported only when they serve: a bot
+        # with real credentials starts faster and smaller without them (bench/README.md).
         if settings.coachview_base_url is None:
+            from bot.sandbox.coachview import CoachviewSandbox  # noqa: PLC0415
+
             coachview = await stack.enter_async_context(CoachviewSandbox())
             overrides.update(
                 coachview_base_url=coachview.url,
@@ -82,6 +84,7 @@ async def run(settings: Settings) -> None:
         chat = None
         if settings.demo:
             from bot.sandbox.chat import TerminalChat  # noqa: PLC0415
+            from bot.sandbox.telegram import TelegramSandbox  # noqa: PLC0415
 
             telegram = await stack.enter_async_context(TelegramSandbox())
             overrides.update(token=telegram.token, telegram_api_url=telegram.url)

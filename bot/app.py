@@ -42,6 +42,12 @@ logger = logging.getLogger(__name__)
 
 BotApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
+CONCURRENT_UPDATES = 64
+"""Updates handled at once, and as many connections to the Bot API. With more updates than
+connections, a burst (1,000 people at once) left replies waiting for a connection until PTB gave
+up on them (``TimedOut: Pool timeout``) and the person heard nothing; updates now wait in PTB's
+queue instead, where waiting costs nothing (bench/README.md)."""
+
 
 @dataclass
 class Runtime:
@@ -83,7 +89,13 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         token=runtime.token,
         base_url=f"{runtime.telegram_api_url}/bot",
         base_file_url=f"{runtime.telegram_api_url}/file/bot",
-        request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
+        request=HTTPXRequest(
+            connection_pool_size=CONCURRENT_UPDATES,
+            read_timeout=15,
+            write_timeout=15,
+            # The notifier shares the connections: a short wait for one, not a lost reply.
+            pool_timeout=10,
+        ),
         get_updates_request=HTTPXRequest(read_timeout=40),
         rate_limiter=TelegramRateLimiter(runtime.limits),
     )
@@ -91,7 +103,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         BotApplication,
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(ChatOrderedProcessor(inbox=inbox))
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, inbox=inbox))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(lambda app: _post_init(app, settings, runtime))
         .post_stop(lambda app: _post_stop(app, runtime))

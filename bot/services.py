@@ -17,8 +17,13 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
+from bot.i18n import Language, pick_language
+from bot.store import people
 
 __all__ = ["BotContext", "BotData", "Services"]
+
+#: How many people's language choices are kept in memory (the oldest are read again).
+LANGUAGE_CACHE = 10_000
 
 
 @dataclass
@@ -30,7 +35,31 @@ class Services:
     coachview: CoachviewClient
     clock: Clock
     submissions_due: asyncio.Event = field(default_factory=asyncio.Event)
+    _languages: dict[int, str | None] = field(default_factory=dict, repr=False)
     notifications_due: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def language_of(self, user_id: int, telegram_code: str | None) -> Language:
+        """A person's language: their /language choice, else Telegram's, else the default.
+
+        The choices are cached (only this process's /language changes them: one process
+        polls Telegram), so an update costs no query for it.
+        """
+        if user_id in self._languages:
+            stored = self._languages[user_id]
+        else:
+            with self.session() as session:
+                stored = people.get_language(session, user_id=user_id)
+            if len(self._languages) >= LANGUAGE_CACHE:
+                del self._languages[next(iter(self._languages))]
+            self._languages[user_id] = stored
+        return pick_language(stored, telegram_code, self.settings.default_language)
+
+    def remember_language(self, user_id: int, language: Language) -> None:
+        """Store a person's /language choice."""
+        with self.session() as session:
+            people.set_language(session, user_id=user_id, language=language, now=self.clock.now())
+            session.commit()
+        self._languages[user_id] = language
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and never across an ``await``."""

@@ -66,9 +66,8 @@ from bot.errors import (
     CoachviewRejected,
     CoachviewUnavailable,
 )
-from bot.i18n import LANGUAGES, N_, Translator, esc, pick_language, translator
+from bot.i18n import LANGUAGES, N_, Translator, esc, translator
 from bot.services import BotContext, Services
-from bot.store import people
 from bot.submission import REFERENCE_PREFIX
 from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES, MESSAGE_TEXT_MAX
 from conversations import handlers as enrollment
@@ -170,11 +169,7 @@ def open_button_data(key: str) -> str:
 
 
 def _translator(services: Services, user: User) -> Translator:
-    with services.session() as session:
-        stored = people.get_language(session, user_id=user.id)
-    return translator(
-        pick_language(stored, user.language_code, services.settings.default_language)
-    )
+    return translator(services.language_of(user.id, user.language_code))
 
 
 def _where(update: Update, context: BotContext) -> tuple[int, Translator]:

@@ -31,10 +31,10 @@ from telegram.ext import (
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
 from bot.errors import CoachviewError, DraftConflict
-from bot.i18n import LANGUAGES, N_, Language, Translator, pick_language, translator
+from bot.i18n import LANGUAGES, N_, Language, Translator, translator
 from bot.reminders import RESUME
 from bot.services import BotContext, Services
-from bot.store import drafts, outbox, people
+from bot.store import drafts, outbox
 from bot.store.models import DraftStatus
 from bot.submission import new_reference
 from conversations import courses
@@ -122,9 +122,7 @@ def _engine(context: BotContext) -> Engine:
 
 
 def _language_of(services: Services, user: User) -> Language:
-    with services.session() as session:
-        stored = people.get_language(session, user_id=user.id)
-    return pick_language(stored, user.language_code, services.settings.default_language)
+    return services.language_of(user.id, user.language_code)
 
 
 def _chat(update: Update, context: BotContext) -> tuple[Chat, State | None]:
@@ -132,11 +130,10 @@ def _chat(update: Update, context: BotContext) -> tuple[Chat, State | None]:
     services = context.services
     user = cast(User, update.effective_user)
     chat_id = cast(int, update.effective_chat and update.effective_chat.id)
+    language = services.language_of(user.id, user.language_code)
     with services.session() as session:
-        stored = people.get_language(session, user_id=user.id)
         draft = drafts.get_open_draft(session, chat_id=chat_id)
         state = State.of(draft) if draft is not None else None
-    language = pick_language(stored, user.language_code, services.settings.default_language)
     chat = Chat(chat_id, user.id, update.update_id, translator(language), context.bot)
     return chat, state
 
@@ -369,9 +366,7 @@ async def on_language_chosen(update: Update, context: BotContext) -> None:
         return
     services = context.services
     user = cast(User, update.effective_user)
-    with services.session() as session:
-        people.set_language(session, user_id=user.id, language=code, now=services.clock.now())
-        session.commit()
+    services.remember_language(user.id, code)
     chat, state = _chat(update, context)
     await query.answer()
     confirmation = chat.t._("Okay, I will speak English with you.")

@@ -580,6 +580,26 @@ async def test_concurrent_catalogue_misses_share_one_request(
     assert len(sandbox.requests_to("/api/v1/Opleidingen")) == 1
 
 
+async def test_a_run_named_by_id_is_fetched_once_for_the_catalogue_lifetime(
+    client: CoachviewClient, sandbox: CoachviewSandbox, clock: ManualClock
+):
+    # A deep link names a run; a crowd following it costs one request, not one each.
+    seed = sandbox.catalogue.seed
+    path = f"/api/v1/Opleidingen/{seed.open_run}"
+    runs = await asyncio.gather(
+        *(client.get_opleiding(seed.open_run) for _ in range(5)),
+        client.get_opleiding(seed.open_run.upper()),
+    )
+
+    assert all(run == runs[0] for run in runs)
+    assert runs[0].id.lower() == seed.open_run.lower()
+    assert len(sandbox.requests_to(path)) == 1
+
+    clock.advance(timedelta(minutes=10, seconds=1))
+    await client.get_opleiding(seed.open_run)
+    assert len(sandbox.requests_to(path)) == 2
+
+
 async def test_stale_catalogue_is_served_when_a_refresh_fails(
     client: CoachviewClient,
     sandbox: CoachviewSandbox,

@@ -360,6 +360,8 @@ class CoachviewClient:
         self._runs: _TtlCache[list[Opleiding]] = _TtlCache(
             "course runs", catalogue_ttl, self._clock
         )
+        # Runs looked up by id (a deep link names one) that no cached list held.
+        self._run: _TtlCache[Opleiding] = _TtlCache("course run", catalogue_ttl, self._clock)
         self._budget = RateBudget()
         self._budget_low = False
         self._counts: dict[str, int] = {"token": 0, "api": 0}
@@ -411,6 +413,7 @@ class CoachviewClient:
         await self._token_flight.cancel_all()
         await self._soorten.aclose()
         await self._runs.aclose()
+        await self._run.aclose()
         await self._http.aclose()
 
     @property
@@ -580,11 +583,18 @@ class CoachviewClient:
         )
 
     async def get_opleiding(self, opleiding_id: str) -> Opleiding:
-        """One course run: from the cache when it is there, else one ``GET``."""
+        """One course run: from the cache when it is there, else one ``GET`` (then cached
+        like the lists, and shared by concurrent callers: a deep link that many people follow
+        at once costs one request)."""
         for runs in self._runs.fresh_values():
             for run in runs:
                 if run.id.lower() == opleiding_id.lower():
                     return run
+        return await self._run.get(
+            opleiding_id.lower(), partial(self._fetch_opleiding, opleiding_id)
+        )
+
+    async def _fetch_opleiding(self, opleiding_id: str) -> Opleiding:
         response = await self._api("GET", f"{self.api_prefix}/Opleidingen/{opleiding_id}")
         return self._parse(response, Opleiding)
 

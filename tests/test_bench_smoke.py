@@ -1,0 +1,50 @@
+"""The benchmark, run small, so that it cannot rot: every scenario against the real bot
+process and the echo floor, a few people each. Speed is not asserted here (bench/README.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from bench import echo, report
+from bench.__main__ import SCENARIOS, run
+from bench.scenarios import PROFILES
+from bot.app import CONCURRENT_UPDATES
+
+
+def test_the_floor_runs_with_the_bots_concurrency() -> None:
+    assert echo.CONCURRENT_UPDATES == CONCURRENT_UPDATES
+
+
+async def test_every_benchmark_runs_and_every_enrollment_arrives(tmp_path: Path) -> None:
+    config = replace(PROFILES["smoke"], out=tmp_path)
+
+    results = await run(config, SCENARIOS, "python -m bench --size smoke")
+
+    load = results["load"]
+    waves = load["echo_waves"] + load["bot_waves"]
+    assert len(load["bot_waves"]) == config.waves
+    assert [w["failure_count"] for w in waves] == [0] * len(waves)
+    for wave in load["bot_waves"]:
+        # A whole enrollment is 11 or 13 updates; every one of them got a reaction.
+        assert wave["first_reaction_ms"]["n"] == wave["updates"] >= 11 * config.people
+        assert wave["coachview_requests"]["post"] == config.people
+    enrollments = config.warm_up + config.waves * config.people
+    assert load["coachview"]["enrollments"] == enrollments
+    assert load["memory"][-1]["finished"] == enrollments
+
+    for kind in ("echo", "bot"):
+        offered = results["offered"][kind]
+        assert offered["failure_count"] == 0
+        assert offered["offered"] == round(config.rate * config.duration)
+        assert offered["first_reaction_ms"]["n"] == offered["offered"]
+    assert results["drafts"]["bot"]["open_drafts"] == config.drafts
+    assert len(results["starts"]["bot"]) == len(results["starts"]["echo"]) == 3
+
+    table = report.rows(results)
+    assert {row.item for row in table} == {"1, 2", "2", "3", "4", "5", "–"}
+    text = report.markdown(results, table)
+    assert "| # | What | Bot | Reference | Ratio | Target | Met |" in text
+    assert results["machine"]["cores"] and results["machine"]["python"] in text
+    json.dumps(results)  # everything measured can be written as JSON
