@@ -46,6 +46,10 @@ class Notifier:
 
     idle_poll: float = 30.0
     network_retry: float = 5.0
+    #: The shortest wait while messages are held back by the limits: each round reads the
+    #: queue, and a wait of a few milliseconds (the next free slot of the overall rate while
+    #: replies fill it) would read it hundreds of times a second.
+    least_pause: float = 0.05
     #: How long a claimed message is this sender's before another process may take it over.
     claim_lease: timedelta = timedelta(seconds=60)
 
@@ -71,6 +75,10 @@ class Notifier:
     async def run_once(self) -> float:
         """Send what may go now; return how long to wait before the next round."""
         services = self.services
+        busy = self.limiter.background_wait()
+        if busy > 0:
+            # The replies fill the overall rate: no message could go, so the queue is not read.
+            return max(busy, self.least_pause)
         now = services.clock.now()
         with services.session() as session:
             due = notifications.due(session, now=now)
@@ -89,7 +97,7 @@ class Notifier:
                 soonest = wait if soonest is None else min(soonest, wait)
                 continue
             await self._send(item)
-        return soonest if soonest is not None else 0.0
+        return max(soonest, self.least_pause) if soonest is not None else 0.0
 
     async def _sleep(self, seconds: float) -> None:
         event = self.services.notifications_due

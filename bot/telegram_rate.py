@@ -77,12 +77,28 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
                 tokens = self._refilled(chat_id, now)
                 if tokens < 1:
                     waits.append((1 - tokens) * limits.per_chat_interval)
-            if limits.global_window:
-                self._trim(self._recent, limits.global_window, now)
-                share = max(1, int(limits.global_messages * self.background_share))
-                if len(self._recent) >= share:
-                    waits.append(self._recent[0] + limits.global_window - now)
+            waits.append(self._background_share_wait(now))
         return max(0.0, *waits)
+
+    def background_wait(self) -> float:
+        """Seconds until *any* background message is within the overall share (0: now).
+
+        The same for every chat, so the notification sender asks this before it looks for
+        due messages: while the conversations' replies fill the overall rate, it waits
+        without reading the queue at all.
+        """
+        return max(0.0, self._background_share_wait(time.monotonic()))
+
+    def _background_share_wait(self, now: float) -> float:
+        window = self.limits.global_window
+        if not window:
+            return 0.0
+        self._trim(self._recent, window, now)
+        share = max(1, int(self.limits.global_messages * self.background_share))
+        if len(self._recent) < share:
+            return 0.0
+        # The share frees when enough of the oldest sends leave the window.
+        return self._recent[len(self._recent) - share] + window - now
 
     def _sent(self, chat_id: int | str) -> None:
         now = time.monotonic()
