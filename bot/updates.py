@@ -71,14 +71,13 @@ class Inbox:
         handled, self._handled = self._handled, []
         if not updates and not handled:
             return
-        with Session(self.db) as session:
+        with self.db.begin() as connection:
             inbox.record(
-                session,
+                connection,
                 received={update.update_id: update.to_dict() for update in updates},
                 handled=handled,
                 now=self.clock.now(),
             )
-            session.commit()
 
     def is_duplicate(self, update: object) -> bool:
         """True for the second copy of a replayed update (Telegram sent it again too)."""
