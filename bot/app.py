@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
@@ -47,6 +48,9 @@ CONCURRENT_UPDATES = 64
 connections, a burst (1,000 people at once) left replies waiting for a connection until PTB gave
 up on them (``TimedOut: Pool timeout``) and the person heard nothing; updates now wait in PTB's
 queue instead, where waiting costs nothing (bench/README.md)."""
+
+QUERY_TOO_OLD = "query is too old"
+"""Telegram's answer to ``answerCallbackQuery`` after its window (lower case)."""
 
 
 @dataclass
@@ -198,8 +202,18 @@ async def _post_shutdown(application: BotApplication) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log first, then tell the person something went wrong (in their language)."""
-    logger.error("error while handling an update", exc_info=context.error)
+    """Log first, then tell the person something went wrong (in their language).
+
+    One failure is not the bot's: Telegram takes the answer to a pressed button only for
+    about 15 seconds, and under a heavy load the answer can come later. The press has been
+    handled (the question moved on); only the button's spinner stopped on its own. That is a
+    one-line warning, and the person is not told that something went wrong.
+    """
+    error = context.error
+    if isinstance(error, BadRequest) and QUERY_TOO_OLD in error.message.lower():
+        logger.warning("a pressed button was answered too late for Telegram: %s", error.message)
+        return
+    logger.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     user = update.effective_user

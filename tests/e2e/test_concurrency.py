@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
-from tests.harness import Person, RunningBot
+import pytest
+
+from bot.clock import ManualClock
+from bot.sandbox.coachview import CoachviewSandbox
+from bot.sandbox.telegram import TelegramSandbox
+from bot.telegram_limits import TelegramLimits
+from tests.harness import Person, RunningBot, running_bot
 
 
 async def test_two_chats_interleaved_keep_their_own_answers(enrollbot: RunningBot) -> None:
@@ -120,3 +127,34 @@ async def test_flood_control_in_one_chat_is_waited_out_there_only(enrollbot: Run
 
     retried = await anna.user.next_reply()
     assert (retried.text or "").startswith("Does your last name have a prefix")
+
+
+async def test_a_press_answered_after_telegrams_window_still_moves_on_quietly(
+    coachview: CoachviewSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Under load the answer to a press can come after Telegram's ~15 s: Telegram refuses it,
+    the question has moved on all the same, and nobody is told that something went wrong."""
+    clock = ManualClock()
+    async with (
+        TelegramSandbox(limits=TelegramLimits.unlimited(), clock=clock) as telegram,
+        running_bot(telegram, coachview, tmp_path / "bot.db") as bot,
+    ):
+        anna = bot.person("Anna")
+        await anna.say("/start")
+        # The dates of a course type are not cached yet: Coachview holds the press up.
+        coachview.faults.add(method="GET", path="/api/v1/Opleidingen", action="hold")
+        press = asyncio.create_task(anna.user.press("BHV Basis", timeout=5))
+        await bot.wait_for(lambda: coachview.faults.held == 1)
+        clock.advance(16)  # past Telegram's window for answering the press
+        coachview.faults.release()
+        with pytest.raises(AssertionError, match="did not answer the press"):
+            await press
+        await bot.settle()
+
+    assert anna.text.endswith("Which date would you like?")
+    assert not any("went wrong" in (m.text or "") for m in anna.user.messages)
+    refused = [c for c in telegram.calls_to("answerCallbackQuery") if c.error_code == 400]
+    assert len(refused) == 1  # the late answer, and no second try to tell her of an error
+    late = [r for r in caplog.records if "answered too late" in r.getMessage()]
+    assert [r.levelname for r in late] == ["WARNING"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
