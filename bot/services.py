@@ -22,8 +22,10 @@ from bot.store import people
 
 __all__ = ["BotContext", "BotData", "Services"]
 
-#: How many people's language choices are kept in memory (the oldest are read again).
-LANGUAGE_CACHE = 10_000
+#: How many people's language choices are kept in memory: those who spoke most recently (the
+#: others' are read again when they come back). Enough for thousands in conversation at once;
+#: memory stays flat however many people the bot has ever seen.
+LANGUAGE_CACHE = 4096
 
 
 @dataclass
@@ -45,7 +47,8 @@ class Services:
         polls Telegram), so an update costs no query for it.
         """
         if user_id in self._languages:
-            stored = self._languages[user_id]
+            stored = self._languages.pop(user_id)
+            self._languages[user_id] = stored  # now the most recent
         else:
             with self.session() as session:
                 stored = people.get_language(session, user_id=user_id)
