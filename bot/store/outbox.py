@@ -84,12 +84,16 @@ def _lease_free(now: datetime) -> sa.ColumnElement[bool]:
 
 def _oldest_of_its_chat() -> sa.ColumnElement[bool]:
     """No earlier pending row of the same chat: one person's rows go out in their order."""
-    earlier = sa.orm.aliased(OutboxEntry)
-    return ~sa.exists().where(
-        col(earlier.chat_id) == col(OutboxEntry.chat_id),
-        col(earlier.status) == OutboxStatus.PENDING,
-        col(earlier.id) < col(OutboxEntry.id),
-    )
+    return _NONE_EARLIER_PENDING
+
+
+# Built once: making an aliased class is costly (it was 3.5 % of the bot's CPU under load).
+_EARLIER = sa.orm.aliased(OutboxEntry)
+_NONE_EARLIER_PENDING = ~sa.exists().where(
+    col(_EARLIER.chat_id) == col(OutboxEntry.chat_id),
+    col(_EARLIER.status) == OutboxStatus.PENDING,
+    col(_EARLIER.id) < col(OutboxEntry.id),
+)
 
 
 def claim_due(
