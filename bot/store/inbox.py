@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.store.models import InboxUpdate
@@ -20,6 +21,16 @@ from bot.store.models import InboxUpdate
 __all__ = ["pending", "record"]
 
 _INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_FORGET = sa.delete(_INBOX).where(_INBOX.c.update_id.in_(_IDS))
+_KNOWN = sa.select(_INBOX.c.update_id).where(_INBOX.c.update_id.in_(_IDS))
+_KEEP = sa.insert(_INBOX)
+#: Where the database can skip an update it holds already (Telegram sent it again after a
+#: restart) in the INSERT itself; elsewhere the known ones are looked up first.
+_KEEP_IF_NEW = {
+    "sqlite": sqlite.insert(_INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
+    "postgresql": postgresql.insert(_INBOX).on_conflict_do_nothing(index_elements=["update_id"]),
+}
 
 
 def record(
@@ -32,20 +43,21 @@ def record(
     """Keep the updates just received and forget those handled since the last call."""
     done = list(handled)
     if done:
-        connection.execute(sa.delete(_INBOX).where(_INBOX.c.update_id.in_(done)))
-    if received:
-        known = set(
-            connection.execute(
-                sa.select(_INBOX.c.update_id).where(_INBOX.c.update_id.in_(list(received)))
-            ).scalars()
-        )
-        rows = [
-            {"update_id": update_id, "payload": payload, "received_at": now}
-            for update_id, payload in received.items()
-            if update_id not in known
-        ]
-        if rows:
-            connection.execute(sa.insert(_INBOX), rows)
+        connection.execute(_FORGET, {"ids": done})
+    if not received:
+        return
+    rows = [
+        {"update_id": update_id, "payload": payload, "received_at": now}
+        for update_id, payload in received.items()
+    ]
+    keep_if_new = _KEEP_IF_NEW.get(connection.dialect.name)
+    if keep_if_new is not None:
+        connection.execute(keep_if_new, rows)
+        return
+    known = set(connection.execute(_KNOWN, {"ids": list(received)}).scalars())
+    rows = [row for row in rows if row["update_id"] not in known]
+    if rows:
+        connection.execute(_KEEP, rows)
 
 
 def pending(session: Session) -> list[InboxUpdate]:

@@ -1,0 +1,41 @@
+"""The inbox table: each update kept once until handled, whatever Telegram sends again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from bot.store import inbox
+from bot.store.db import create_tables, open_engine
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def update(update_id: int) -> dict[str, object]:
+    return {"update_id": update_id, "message": {"message_id": update_id, "text": "hi"}}
+
+
+@pytest.mark.parametrize("skip_in_insert", [True, False], ids=["on-conflict", "look-up"])
+def test_an_update_is_kept_once_until_it_is_handled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip_in_insert: bool
+) -> None:
+    if not skip_in_insert:  # as on a database without INSERT ... ON CONFLICT DO NOTHING
+        monkeypatch.setattr(inbox, "_KEEP_IF_NEW", {})
+    engine = open_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    create_tables(engine)
+    with engine.begin() as connection:
+        inbox.record(connection, received={1: update(1), 2: update(2)}, handled=[], now=NOW)
+    with engine.begin() as connection:  # after a restart Telegram sends 2 again, and 3
+        inbox.record(connection, received={2: update(2), 3: update(3)}, handled=[1], now=NOW)
+    with Session(engine) as session:
+        left = inbox.pending(session)
+    assert [row.update_id for row in left] == [2, 3]
+    assert left[0].payload == update(2)
+    with engine.begin() as connection:
+        inbox.record(connection, received={}, handled=[2, 3], now=NOW)
+    with Session(engine) as session:
+        assert inbox.pending(session) == []
+    engine.dispose()
