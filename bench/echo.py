@@ -1,10 +1,15 @@
 """The floor: a bare python-telegram-bot echo bot, one ``sendMessage`` per text.
 
 Run as its own process (``python -m bench.echo``) with ``TELEGRAM_BOT_TOKEN`` and
-``TELEGRAM_API_URL``, exactly as the bot is: same Bot API server, same HTTP settings, same
-concurrency (as many updates at once as connections, ``bot.app.CONCURRENT_UPDATES``), same
-logging, same long polling. What it costs per update is what python-telegram-bot itself costs;
-the bot is measured against it.
+``TELEGRAM_API_URL``, as the bot is: same Bot API server, same HTTP settings (connections,
+timeouts), same concurrency (as many updates at once as connections,
+``bot.app.CONCURRENT_UPDATES``), same logging, same long polling. What it costs per update is
+what python-telegram-bot itself costs; the bot is measured against it.
+
+The transport is PTB's default (``HTTPXRequest``): the issue's floor is a bare PTB bot.
+``ECHO_HTTP=aiohttp`` puts it on the bot's own transport (``bot/telegram_http.py``) instead,
+which shows the bot's own work alone (``BENCH_FLOOR_HTTP=aiohttp python -m bench ...``;
+bench/README.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import os
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.telegram_http import AiohttpRequest
 
 # The bot's own setting, read without importing bot.app (and all the bot) into the floor.
 CONCURRENT_UPDATES = 64
@@ -35,20 +42,28 @@ def main() -> None:
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     api = os.environ["TELEGRAM_API_URL"].rstrip("/")
+    request: BaseRequest
+    get_updates_request: BaseRequest
+    if os.environ.get("ECHO_HTTP", "httpx") == "httpx":
+        request = HTTPXRequest(
+            connection_pool_size=CONCURRENT_UPDATES,
+            read_timeout=15,
+            write_timeout=15,
+            pool_timeout=10,
+        )
+        get_updates_request = HTTPXRequest(read_timeout=40)
+    else:
+        request = AiohttpRequest(
+            connection_pool_size=CONCURRENT_UPDATES, read_timeout=15, pool_timeout=10
+        )
+        get_updates_request = AiohttpRequest(read_timeout=40)
     application = (
         ApplicationBuilder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .request(
-            HTTPXRequest(
-                connection_pool_size=CONCURRENT_UPDATES,
-                read_timeout=15,
-                write_timeout=15,
-                pool_timeout=10,
-            )
-        )
-        .get_updates_request(HTTPXRequest(read_timeout=40))
+        .request(request)
+        .get_updates_request(get_updates_request)
         .concurrent_updates(CONCURRENT_UPDATES)
         .build()
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import resource
 import shutil
 import sqlite3
@@ -97,6 +98,10 @@ async def start_subject(
         "TELEGRAM_API_URL": telegram.url,
         "LOG_LEVEL": "INFO",
     }
+    if kind == "echo":
+        # The floor is bare PTB, on its default transport (httpx); BENCH_FLOOR_HTTP=aiohttp
+        # puts it on the bot's (bench/README.md).
+        environment["ECHO_HTTP"] = os.environ.get("BENCH_FLOOR_HTTP", "httpx")
     if kind == "bot":
         # As in production: Coachview, a database file, a staff chat for the notices.
         staff = telegram.group("Staff")

@@ -20,7 +20,6 @@ from typing import Any, cast
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 
 from bot import staff
 from bot.clock import Clock, SystemClock
@@ -32,6 +31,7 @@ from bot.reminders import DraftKeeper
 from bot.services import BotContext, BotData, Services
 from bot.store.db import create_tables, open_engine
 from bot.submission import SubmissionWorker
+from bot.telegram_http import AiohttpRequest
 from bot.telegram_limits import TelegramLimits
 from bot.telegram_rate import TelegramRateLimiter
 from bot.updates import ChatOrderedProcessor, DurableBot, Inbox
@@ -93,14 +93,13 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         token=runtime.token,
         base_url=f"{runtime.telegram_api_url}/bot",
         base_file_url=f"{runtime.telegram_api_url}/file/bot",
-        request=HTTPXRequest(
+        request=AiohttpRequest(
             connection_pool_size=CONCURRENT_UPDATES,
             read_timeout=15,
-            write_timeout=15,
             # The notifier shares the connections: a short wait for one, not a lost reply.
             pool_timeout=10,
         ),
-        get_updates_request=HTTPXRequest(read_timeout=40),
+        get_updates_request=AiohttpRequest(read_timeout=40),
         rate_limiter=TelegramRateLimiter(runtime.limits),
     )
     application = cast(
