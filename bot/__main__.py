@@ -69,8 +69,8 @@ async def run(settings: Settings) -> None:
 
     async with contextlib.AsyncExitStack() as stack:
         overrides: dict[str, object] = {}
-        # The sandboxes (and aiohttp under them) are imported only when they serve: a bot
-        # with real credentials starts faster and smaller without them (bench/README.md).
+        # The sandboxes are imported only when they serve: a bot with real credentials
+        # starts faster and smaller without them (bench/README.md).
         if settings.coachview_base_url is None:
             from bot.sandbox.coachview import CoachviewSandbox  # noqa: PLC0415
 

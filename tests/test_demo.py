@@ -1,0 +1,117 @@
+"""The README's run command without credentials: the local demo, driven from its terminal.
+
+``python -m bot`` as its own process, with no ``TELEGRAM_BOT_TOKEN`` and no Coachview: both
+sandboxes start inside it and the terminal is a chat. The test types into its stdin, as a
+newcomer would, and reads its stdout: a whole enrollment in Dutch, the confirmation with
+Coachview's number, the staff notice, /recent, and /quit ending the program cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WAIT = 30.0
+
+
+class Terminal:
+    """The demo's terminal: what was printed so far, and typing a line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.output = ""
+        self._read_upto = 0
+
+    async def expect(self, pattern: str) -> re.Match[str]:
+        """Wait until ``pattern`` is printed after the last line typed; return the match."""
+        compiled = re.compile(pattern)
+        stdout = self.process.stdout
+        assert stdout is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT
+        while (found := compiled.search(self.output, self._read_upto)) is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"{pattern!r} was not printed; the terminal:\n{self.output}")
+            try:
+                chunk = await asyncio.wait_for(stdout.read(4096), remaining)
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise AssertionError(f"the demo ended before {pattern!r}:\n{self.output}")
+            self.output += chunk.decode()
+        return found
+
+    async def type(self, line: str) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        self._read_upto = len(self.output)
+        stdin.write(line.encode() + b"\n")
+        await stdin.drain()
+
+    async def press(self, label: str) -> None:
+        """Type the number the demo printed before the button ``label``."""
+        number = (await self.expect(r"\[(\d+)\] " + re.escape(label))).group(1)
+        await self.type(number)
+
+
+async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "NO_COLOR": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=environment,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    terminal = Terminal(process)
+    try:
+        await terminal.expect("Voor welke opleiding wil je je inschrijven")
+        await terminal.press("Volgende »")
+        await terminal.press("VCA Basis")
+        await terminal.expect("Welke datum wil je?")
+        await terminal.type("1")
+        for question, answer in [
+            ("Wat is je voornaam?", "Jan"),
+            ("Heeft je achternaam een tussenvoegsel", "van"),
+            ("Wat is je achternaam?", "Dijk"),
+            ("Wat is je e-mailadres?", "jan@voorbeeld.nl"),
+            ("Wat is je telefoonnummer?", "06 12345678"),
+            ("Voor welk bedrijf werk je?", "Van Dijk & Zn"),
+        ]:
+            await terminal.expect(re.escape(question))
+            await terminal.type(answer)
+        await terminal.press("Ja, ik doe mee")
+        await terminal.expect("Wil je ook iemand anders inschrijven?")
+        await terminal.press("Nee")
+        await terminal.expect("Wil je ons nog iets laten weten")
+        await terminal.type("Graag vegetarisch")
+        await terminal.expect("Controleer je inschrijving")
+        review = terminal.output[terminal._read_upto :]
+        assert "Jan van Dijk" in review
+        assert "Van Dijk & Zn" in review  # shown as typed, not as markup
+        await terminal.press("✅ Inschrijving versturen")
+        number = (await terminal.expect(r"Je inschrijving is ontvangen\. Het nummer is (\d+)"))[1]
+        await terminal.expect("Nieuwe inschrijving")  # the demo's person is staff too
+        await terminal.type("/recent")
+        await terminal.expect(re.escape(number))
+        await terminal.type("/quit")
+        assert await asyncio.wait_for(process.wait(), WAIT) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in terminal.output
