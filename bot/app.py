@@ -34,7 +34,7 @@ from bot.submission import SubmissionWorker
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_limits import TelegramLimits
 from bot.telegram_rate import TelegramRateLimiter
-from bot.updates import ChatOrderedProcessor, DurableBot, Inbox
+from bot.updates import ChatOrderedProcessor, DurableBot, Inbox, UnpersistedApplication
 from conversations import handlers as enrollment
 
 __all__ = ["Runtime", "build_application", "polling"]
@@ -105,6 +105,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
     application = cast(
         BotApplication,
         ApplicationBuilder()
+        .application_class(UnpersistedApplication)
         .bot(bot)
         .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, inbox=inbox))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))

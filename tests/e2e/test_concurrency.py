@@ -12,6 +12,7 @@ from bot.clock import ManualClock
 from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import TelegramSandbox
 from bot.telegram_limits import TelegramLimits
+from bot.updates import ChatOrderedProcessor
 from tests.harness import Person, RunningBot, running_bot
 
 
@@ -158,3 +159,25 @@ async def test_a_press_answered_after_telegrams_window_still_moves_on_quietly(
     late = [r for r in caplog.records if "answered too late" in r.getMessage()]
     assert [r.levelname for r in late] == ["WARNING"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_nothing_is_kept_in_memory_for_a_person_once_their_updates_are_handled(
+    enrollbot: RunningBot,
+) -> None:
+    """Memory stays flat however many people the bot has seen: no per-chat lock, and none of
+    the per-chat bookkeeping PTB keeps for a persistence layer this bot does not use."""
+    run = enrollbot.coachview.catalogue.seed.open_run
+    people = [enrollbot.person(f"Person{n}") for n in range(10)]
+    await asyncio.gather(*(person.user.send(f"/start {run}") for person in people))
+    await enrollbot.settle()
+    await asyncio.gather(*(person.user.send("Anna") for person in people))
+    await enrollbot.settle()
+    assert all(person.text.startswith("Does your last name have a prefix") for person in people)
+
+    application = enrollbot.application
+    processor = application.update_processor
+    assert isinstance(processor, ChatOrderedProcessor)
+    assert processor.chats_in_progress == 0
+    assert application.persistence is None
+    assert not application._chat_ids_to_be_updated_in_persistence
+    assert not application._user_ids_to_be_updated_in_persistence
