@@ -103,6 +103,7 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
     def _sent(self, chat_id: int | str) -> None:
         now = time.monotonic()
         self._recent.append(now)
+        self._trim(self._recent, self.limits.global_window, now)  # a second's sends at most
         if self.limits.per_chat_interval:
             self._tokens[chat_id] = (self._refilled(chat_id, now) - 1, now)
         if _is_group(chat_id):
