@@ -58,6 +58,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "packages": versions,
         "load_average": os.getloadavg(),
+        # What the echo floor speaks HTTP over (bench/lab.py); the bot always uses aiohttp.
+        "floor_http": os.environ.get("BENCH_FLOOR_HTTP", "httpx"),
         "commit": _git("rev-parse", "--short", "HEAD"),
         "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -309,6 +311,19 @@ def markdown_table(table: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _floor_transport(floor_http: str) -> str:
+    if floor_http == "aiohttp":
+        return (
+            "The echo floor speaks HTTP over aiohttp, as the bot does "
+            "(`BENCH_FLOOR_HTTP=aiohttp`): a ratio is the bot's own work alone."
+        )
+    return (
+        "The echo floor is bare PTB and speaks HTTP over httpx, PTB's default; the bot speaks "
+        "it over aiohttp (`bot/telegram_http.py`), which costs less per call: a ratio includes "
+        "that saving. `bench/README.md` has the ratios on one transport."
+    )
+
+
 def markdown(results: dict[str, Any], table: list[Row], notes: str = "") -> str:
     """RESULTS.md: the machine, the command, the table, then the details of each item."""
     m = results["machine"]
@@ -332,6 +347,7 @@ def markdown(results: dict[str, Any], table: list[Row], notes: str = "") -> str:
         "## The table",
         "",
         "Figures are medians with [min–max] over the repeated waves where there are several.",
+        _floor_transport(m.get("floor_http", "httpx")),
         "",
         markdown_table(table),
         "",
