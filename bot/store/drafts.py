@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.errors import DraftConflict
-from bot.store.models import Draft, DraftStatus
+from bot.store.models import OPEN_DRAFT, Draft, DraftStatus
 
 # The UPDATEs and DELETEs below run in short sessions that hold no Draft they could leave stale,
 # so SQLAlchemy need not evaluate their WHERE clause against loaded objects ("synchronize");
@@ -37,9 +37,7 @@ __all__ = [
 
 # Read and written on every update: built once (a third off reading the draft).
 _DRAFTS = Draft.__table__  # type: ignore[attr-defined]
-_OPEN_DRAFT_OF_CHAT = select(Draft).where(
-    Draft.chat_id == sa.bindparam("chat_id"), Draft.status == DraftStatus.OPEN
-)
+_OPEN_DRAFT_OF_CHAT = select(Draft).where(Draft.chat_id == sa.bindparam("chat_id"), OPEN_DRAFT)
 
 
 def get_open_draft(session: Session, *, chat_id: int) -> Draft | None:
@@ -67,7 +65,7 @@ def create_draft(
     """Open a new draft for the chat, cancelling one that was still open."""
     session.exec(
         sa.update(Draft)
-        .where(col(Draft.chat_id) == chat_id, col(Draft.status) == DraftStatus.OPEN)
+        .where(col(Draft.chat_id) == chat_id, OPEN_DRAFT)
         .values(status=DraftStatus.CANCELLED, updated_at=now, version=Draft.version + 1)
         .execution_options(**_UNSYNCED)
     )

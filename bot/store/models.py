@@ -60,6 +60,13 @@ class DraftStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: The condition of an open draft, written out as the partial index states it. For
+#: ``status = ?`` SQLite can use the partial index only by planning the statement again for
+#: each value bound (a chat's open draft is read on every update: 7.5 instead of 2 µs with
+#: 20,000 drafts); stated literally, the statement is planned with the index once.
+OPEN_DRAFT = sa.text("status = 'open'")
+
+
 class Draft(SQLModel, table=True):
     """One enrollment being filled in: the whole conversation state (design decision 1).
 
@@ -81,8 +88,8 @@ class Draft(SQLModel, table=True):
             "ix_drafts_one_open_per_chat",
             "chat_id",
             unique=True,
-            sqlite_where=sa.text("status = 'open'"),
-            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=OPEN_DRAFT,
+            postgresql_where=OPEN_DRAFT,
         ),
         sa.Index("ix_drafts_status_updated", "status", "updated_at"),
     )
