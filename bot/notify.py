@@ -50,6 +50,8 @@ class Notifier:
     #: queue, and a wait of a few milliseconds (the next free slot of the overall rate while
     #: replies fill it) would read it hundreds of times a second.
     least_pause: float = 0.05
+    #: The shortest time from the start of one round to the start of the next.
+    least_round: float = 0.1
     #: How long a claimed message is this sender's before another process may take it over.
     claim_lease: timedelta = timedelta(seconds=60)
 
@@ -63,13 +65,26 @@ class Notifier:
         self._held_until: dict[int, float] = {}  # after a network failure
 
     async def run(self) -> None:
-        """Send until cancelled."""
+        """Send until cancelled.
+
+        Each round starts by forgetting earlier wake-ups and then reads the queue, so a message
+        queued while a round runs wakes the next one. Rounds are at least ``least_round``
+        apart: every confirmed enrollment wakes the sender, and under a burst one round then
+        takes what arrived meanwhile instead of reading the queue once per enrollment.
+        """
+        event = self.services.notifications_due
         while True:
+            event.clear()
+            started = time.monotonic()
             try:
                 wait = await self.run_once()
             except Exception:
                 logger.exception("notification round failed; trying again")
                 wait = 1.0
+            pause = self.least_round - (time.monotonic() - started)
+            if pause > 0:
+                await asyncio.sleep(pause)
+                wait -= pause
             await self._sleep(wait)
 
     async def run_once(self) -> float:
@@ -100,13 +115,14 @@ class Notifier:
         return max(soonest, self.least_pause) if soonest is not None else 0.0
 
     async def _sleep(self, seconds: float) -> None:
-        event = self.services.notifications_due
+        """Until ``seconds`` pass (at most ``idle_poll``) or a message is queued."""
         if seconds <= 0:
             await asyncio.sleep(0)
             return
-        event.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), min(seconds, self.idle_poll))
+            await asyncio.wait_for(
+                self.services.notifications_due.wait(), min(seconds, self.idle_poll)
+            )
 
     async def _send(self, item: Notification) -> None:
         services = self.services
