@@ -46,11 +46,10 @@ class Notifier:
 
     idle_poll: float = 30.0
     network_retry: float = 5.0
-    #: The shortest wait while messages are held back by the limits: each round reads the
-    #: queue, and a wait of a few milliseconds (the next free slot of the overall rate while
-    #: replies fill it) would read it hundreds of times a second.
-    least_pause: float = 0.05
-    #: The shortest time from the start of one round to the start of the next.
+    #: The shortest time from the start of one round to the start of the next. Each round reads
+    #: the queue; without it a wait of a few milliseconds (the next free slot of the overall
+    #: rate while replies fill it) or a wake-up per confirmed enrollment would read it hundreds
+    #: of times a second.
     least_round: float = 0.1
     #: How long a claimed message is this sender's before another process may take it over.
     claim_lease: timedelta = timedelta(seconds=60)
@@ -93,7 +92,7 @@ class Notifier:
         busy = self.limiter.background_wait()
         if busy > 0:
             # The replies fill the overall rate: no message could go, so the queue is not read.
-            return max(busy, self.least_pause)
+            return busy
         now = services.clock.now()
         with services.session() as session:
             due = notifications.due(session, now=now)
@@ -112,7 +111,7 @@ class Notifier:
                 soonest = wait if soonest is None else min(soonest, wait)
                 continue
             await self._send(item)
-        return max(soonest, self.least_pause) if soonest is not None else 0.0
+        return soonest if soonest is not None else 0.0
 
     async def _sleep(self, seconds: float) -> None:
         """Until ``seconds`` pass (at most ``idle_poll``) or a message is queued."""

@@ -46,6 +46,11 @@ class Terminal:
             self.output += chunk.decode()
         return found
 
+    @property
+    def since_typed(self) -> str:
+        """What was printed after the last line typed."""
+        return self.output[self._read_upto :]
+
     async def type(self, line: str) -> None:
         stdin = self.process.stdin
         assert stdin is not None
@@ -100,7 +105,7 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         await terminal.expect("Wil je ons nog iets laten weten")
         await terminal.type("Graag vegetarisch")
         await terminal.expect("Controleer je inschrijving")
-        review = terminal.output[terminal._read_upto :]
+        review = terminal.since_typed
         assert "Jan van Dijk" in review
         assert "Van Dijk & Zn" in review  # shown as typed, not as markup
         await terminal.press("✅ Inschrijving versturen")

@@ -82,14 +82,10 @@ def _lease_free(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(col(OutboxEntry.lease_until).is_(None), col(OutboxEntry.lease_until) <= now)
 
 
-def _oldest_of_its_chat() -> sa.ColumnElement[bool]:
-    """No earlier pending row of the same chat: one person's rows go out in their order."""
-    return _NONE_EARLIER_PENDING
-
-
-# Built once: making an aliased class is costly (it was 3.5 % of the bot's CPU under load).
+# No earlier pending row of the same chat: one person's rows go out in their order. Built
+# once: making an aliased class is costly (it was 3.5 % of the bot's CPU under load).
 _EARLIER = sa.orm.aliased(OutboxEntry)
-_NONE_EARLIER_PENDING = ~sa.exists().where(
+_OLDEST_OF_ITS_CHAT = ~sa.exists().where(
     col(_EARLIER.chat_id) == col(OutboxEntry.chat_id),
     col(_EARLIER.status) == OutboxStatus.PENDING,
     col(_EARLIER.id) < col(OutboxEntry.id),
@@ -109,7 +105,7 @@ def claim_due(
             col(OutboxEntry.status) == OutboxStatus.PENDING,
             col(OutboxEntry.next_attempt_at) <= now,
             _lease_free(now),
-            _oldest_of_its_chat(),
+            _OLDEST_OF_ITS_CHAT,
         )
         .order_by(col(OutboxEntry.next_attempt_at), col(OutboxEntry.id))
         .limit(limit)
@@ -252,7 +248,7 @@ def next_claimable(session: Session) -> datetime | None:
     free_at = sa.case((lease_until > due, lease_until), else_=due)
     rows = session.exec(
         select(OutboxEntry.next_attempt_at, OutboxEntry.lease_until)
-        .where(col(OutboxEntry.status) == OutboxStatus.PENDING, _oldest_of_its_chat())
+        .where(col(OutboxEntry.status) == OutboxStatus.PENDING, _OLDEST_OF_ITS_CHAT)
         .order_by(free_at)
         .limit(1)
     ).all()
