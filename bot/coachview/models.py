@@ -317,9 +317,10 @@ class Webaanvraag(CoachviewModel):
     """A stored webaanvraag (``GET /api/v1/Webaanvragen``).
 
     ``aantal_deelnemers`` is the number of participants, the contactpersoon included when
-    ``contactpersoon_is_deelnemer``; never count the WebaanvraagDeelnemers rows instead. A
-    webaanvraag without a readable ``id``, ``nummer`` or ``aantalDeelnemers`` cannot be shown
-    and is skipped; everything else may be null or odd.
+    ``contactpersoon_is_deelnemer``; never count the WebaanvraagDeelnemers rows instead. Only a
+    webaanvraag without a readable ``id`` or ``nummer`` is skipped: every other field may be null
+    or odd (``None`` then), so that the look-up by reference after an ambiguous POST never
+    misses a webaanvraag over a field it does not need.
     """
 
     id: CoachviewStr
@@ -327,7 +328,7 @@ class Webaanvraag(CoachviewModel):
     aanvraag_datum: OptDateTime = None
     referentie_nr_klant: OptStr = None
     opmerking: OptStr = None
-    aantal_deelnemers: Annotated[int, BeforeValidator(_as_whole)]
+    aantal_deelnemers: OptInt = None
     contactpersoon_is_deelnemer: OptBool = None
     contactpersoon: Annotated[Persoon | None, Lenient] = None
     bedrijf: Annotated[Bedrijf | None, Lenient] = None

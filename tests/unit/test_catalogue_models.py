@@ -178,8 +178,10 @@ def test_webaanvraag_records_take_nulls_and_junk_where_the_bot_can() -> None:
     assert record.contactpersoon is not None
     assert record.contactpersoon.telefoonnummer == "612345678"
     assert record.bedrijf is None
+    bare = Webaanvraag.model_validate({"id": "w-2", "nummer": "1043", "aantalDeelnemers": None})
+    assert bare.aantal_deelnemers is None  # still found by a look-up; shown as unknown
     with pytest.raises(ValidationError):
-        Webaanvraag.model_validate({"id": "w-2", "nummer": "1043", "aantalDeelnemers": None})
+        Webaanvraag.model_validate({"id": "w-3", "nummer": None, "aantalDeelnemers": 1})
 
     row = WebaanvraagOpleiding.model_validate(
         {"id": "r", "webaanvraagId": "w-1", "startDatum": True, "opleidingId": None}
