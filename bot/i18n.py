@@ -26,7 +26,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 __all__ = [
@@ -125,6 +125,10 @@ class Translator:
     def number(self, value: int | float | Decimal) -> str:
         """A number with this language's separators."""
         return format_decimal(value, locale=self.locale)
+
+    def money(self, amount: Decimal, currency: str = "EUR") -> str:
+        """An amount of money as this language writes it ("€ 1.250,00", "€1,250.00")."""
+        return format_currency(amount, currency, locale=self.locale)
 
 
 @functools.cache

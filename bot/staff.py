@@ -536,7 +536,7 @@ def _contact_section(t: Translator, w: Webaanvraag) -> list[str]:
         lines.extend(_contact_lines(w.contactpersoon))
     if w.contactpersoon_is_deelnemer:
         lines.append("✅ " + esc(t._("The contact person takes part.")))
-    else:
+    elif w.contactpersoon_is_deelnemer is False:
         lines.append("➖ " + esc(t._("The contact person does not take part.")))
     return lines
 
@@ -556,14 +556,16 @@ def _participant_lines(
         for deelnemer in deelnemers
     )
     lines.extend(f"{number}. {name}" for number, name in enumerate(names, start=1))
-    if len(names) != count:
+    if count is not None and len(names) != count:
         named = esc(t._("(Coachview names {named} of them.)"))
         lines.append(named.format(named=t.number(len(names))))
     return lines
 
 
-def _participants(t: Translator, count: int) -> str:
-    """ "3 participants", escaped."""
+def _participants(t: Translator, count: int | None) -> str:
+    """ "3 participants", escaped; Coachview may leave the count out."""
+    if count is None:
+        return esc(t._("number of participants unknown"))
     text = t.ngettext("{count} participant", "{count} participants", count)
     return esc(text).format(count=t.number(count))
 

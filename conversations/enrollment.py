@@ -197,8 +197,9 @@ async def ask_run(turn: Turn) -> Prompt:
     rows, page, pages = _paged(t, items, int(turn.flow.get("page", 0)))
     turn.flow["page"] = page
     rows.append([Button(t._("Any date (waiting list)"), "any")])
-    text = f"<b>{esc(kind.naam)}</b>\n"
+    head = f"<b>{esc(kind.naam)}</b>\n"
     shown = runs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    text = ""
     if shown:
         text += "\n".join(courses.run_line(t, run) for run in shown) + "\n\n"
     text += _page_note(t, page, pages)
@@ -209,7 +210,10 @@ async def ask_run(turn: Turn) -> Prompt:
             "No dates are planned right now. You can enroll for any date: we put you on the "
             "waiting list and contact you when a date is set."
         )
-    return Prompt(text, rows)
+    details = courses.course_details(t, kind, room=courses.course_screen_room(head, text))
+    if details:
+        head += details + "\n\n"
+    return Prompt(head + text, rows)
 
 
 async def run_chosen(turn: Turn, action: str) -> str | None:

@@ -30,7 +30,7 @@ from telegram.ext import (
 
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
-from bot.errors import CoachviewError, DraftConflict
+from bot.errors import CoachviewError, CoachviewNotFound, CoachviewRejected, DraftConflict
 from bot.i18n import LANGUAGES, N_, Language, Translator, translator
 from bot.reminders import RESUME
 from bot.services import BotContext, Services
@@ -194,7 +194,11 @@ async def start_enrollment(
 async def _deep_link(
     engine: Engine, t: Translator, payload: str
 ) -> tuple[str, Enrollment | None, dict[str, Any], str] | None:
-    """Where a deep link starts: a run (``opleiding`` id) or a course type (id or code)."""
+    """Where a deep link starts: a run (``opleiding`` id) or a course type (id or code).
+
+    A run or course type that exists but is not open says so and offers what is: the other
+    dates of its course type when that is open, else the course list. ``None``: unknown.
+    """
     catalogue = engine.services.coachview
     now = engine.services.clock.now()
     try:
@@ -204,11 +208,16 @@ async def _deep_link(
             return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
         try:
             run = await catalogue.get_opleiding(payload)
-        except CoachviewError:
-            return None
+        except (CoachviewNotFound, CoachviewRejected):
+            run = None
+        if run is None:
+            closed = await catalogue.find_opleidingssoort(payload)
+            if closed is None:
+                return None
+            return flow.FIRST_STEP, None, {}, _not_open(t, closed.naam)
         kind = courses.find_type(types, run.opleidingssoort_id)
         if kind is None:
-            return None
+            return flow.FIRST_STEP, None, {}, _not_open(t, run.naam)
         if not run.open_for_enrollment(now):
             note = t._("That date can no longer be booked. Please choose another one.")
             return flow.CHOOSING_RUN, None, {"soort": kind.id}, note
@@ -217,6 +226,13 @@ async def _deep_link(
     except CoachviewError:
         logger.warning("catalogue unavailable for a deep link", exc_info=True)
         return None
+
+
+def _not_open(t: Translator, name: str) -> str:
+    """The note above the course list when a link names a course that takes no enrollments."""
+    return t._("{course} is not open for enrollment. Please choose another course.").format(
+        course=f"<b>{esc(name)}</b>"
+    )
 
 
 # -- Messages and buttons -------------------------------------------------------------------------

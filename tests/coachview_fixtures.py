@@ -73,6 +73,66 @@ SEED_SELF_AND_OTHERS = """{
 }"""
 
 
+# A live ``GET /api/v1/Opleidingen`` item as an integration against production Coachview printed
+# it (shared/coachview-api.md, "What live records look like"; ids shortened there, whole here).
+LIVE_OPLEIDING: dict[str, Any] = {
+    "id": "47a8c98a-9ad5-4bc5-909c-3eff9485d32c",
+    "code": "PC-KLAS-77-Utrecht",
+    "naam": "Opleiding De pedagogisch coach",
+    "opleidingStatusId": "TeStarten",
+    "opmerking": None,
+    "publicatie": True,
+    "publicatiePlanning": True,
+    "planningstype": "GeenRoostering",
+    "planningsfrequentieAantal": 1,
+    "planningsfrequentieTijdseenheid": "Dag",
+    "planningWeekdagen": "geen",
+    "planningConflictafhandeling": "GebruikEerstBeschikbareDag",
+    "begindatumOorspronkelijkeOpleiding": None,
+    "redenOpleidingGeannuleerdOmschrijving": None,
+    "deadlineInschrijven": True,
+    "deadlineUitschrijven": True,
+    "opleidingssoortId": "eee7e3ad-533a-4554-a0fc-d2923fe20ccf",
+    "contactpersoonId": "3d74e4bc-baef-4c26-9591-d33f7d4cc297",
+    "contactpersoon2Id": None,
+    "startLocatieId": "f2cd4ebb-11a0-4619-b44b-4ec6f5c52dce",
+    "redenOpleidingGeannuleerdId": None,
+    "startDag": "Vrijdag",
+    "eindDag": "Vrijdag",
+    "startDatum": "2025-06-06T09:30:00",
+    "eindDatum": "2025-12-12T17:00:00",
+    "aantalPlaatsenMin": 5,
+    "aantalPlaatsenMax": 12,
+    "aantalPlaatsenVrij": 12,
+    "aantalPlaatsenBezet": 0,
+    "totaalStudiebelasting": 0,
+    "totaalAantalUur": 52.5,
+    "aantalOnderdelen": 7,
+    "aantalPersonenOpIngediendeWebaanvragen": None,
+    "auditTrail": {
+        "aangemaaktDatumTijd": "2025-01-16T15:47:18.433",
+        "aangemaaktDoor": "lindsey.derks",
+        "gewijzigdDatumTijd": "2025-01-22T11:34:10.919",
+        "gewijzigdDoor": "lindsey.derks",
+        "etag": 240923003,
+    },
+}
+
+# The fields live ``GET /api/v1/Opleidingssoorten`` items are known to carry [code].
+LIVE_OPLEIDINGSSOORT: dict[str, Any] = {
+    "id": "eee7e3ad-533a-4554-a0fc-d2923fe20ccf",
+    "code": "PC-KLAS",
+    "naam": "De pedagogisch coach",
+    "doel": "Je coacht pedagogisch medewerkers in hun dagelijkse werk.",
+    "omschrijvingInhoud": "<p>Zeven dagen <strong>praktijk</strong>.</p><ul><li>Dag 1</li></ul>",
+    "totaalBedragExclBtwGepubliceerdeVerkoopregels": 2495.0,
+    "aantalOnderdelen": 7,
+    "publicatieWebsite": True,
+    "inactief": False,
+    "opleidingssoortStatusId": "Actief",
+}
+
+
 @pytest.fixture(name="clock")
 def clock_fixture() -> ManualClock:
     return ManualClock(START)

@@ -17,6 +17,7 @@ from bot.coachview.models import (
     COACHVIEW_TZ,
     CreatedWebaanvraag,
     Opleiding,
+    SkippedRecord,
     Webaanvraag,
     format_filter_date,
 )
@@ -495,16 +496,38 @@ async def test_filters_and_ordering(client: CoachviewClient, clock: ManualClock)
 
 async def test_course_types_offered_and_hidden(client: CoachviewClient, sandbox: CoachviewSandbox):
     offered = await client.list_opleidingssoorten()
-    everything = await client.list_opleidingssoorten(include_hidden=True)
 
     seed = sandbox.catalogue.seed
     assert len(offered) == 9
-    assert {s.id for s in everything} - {s.id for s in offered} == {
-        seed.inactive_soort,
-        seed.unpublished_soort,
-    }
+    hidden = {seed.inactive_soort, seed.unpublished_soort, seed.retired_soort}
+    assert not hidden & {s.id for s in offered}
     assert "VCA Basis" in [s.naam for s in offered]
-    assert len(sandbox.requests_to("/api/v1/Opleidingssoorten")) == 1
+    # Coachview selects them, as live enrollment sites ask; the retired status is the bot's
+    # own second line (Coachview sends that type along).
+    (request,) = sandbox.requests_to("/api/v1/Opleidingssoorten")
+    assert request.query["where"] == "publicatieWebsite=true;inactief=false"
+
+
+async def test_closed_course_types_are_found_by_id_or_code(
+    client: CoachviewClient, sandbox: CoachviewSandbox
+):
+    seed = sandbox.catalogue.seed
+    by_code = await client.find_opleidingssoort("inc")
+    assert by_code is not None
+    assert by_code.id == seed.unpublished_soort
+    assert not by_code.offered
+    by_id = await client.find_opleidingssoort(seed.retired_soort)
+    assert by_id is not None
+    assert by_id.opleidingssoort_status_id == "Vervallen"
+    assert not by_id.offered
+    assert await client.find_opleidingssoort("no-such-course") is None
+    assert await client.find_opleidingssoort("3f2504e0-4f89-11d3-9a0c-0305e82c3301") is None
+    assert await client.find_opleidingssoort("a,b") is None  # not a filter value: unknown
+    # Found or not, the answer is kept for the catalogue's lifetime.
+    before = len(sandbox.requests)
+    assert await client.find_opleidingssoort("INC") == by_code
+    assert await client.find_opleidingssoort("no-such-course") is None
+    assert len(sandbox.requests) == before
 
 
 async def test_runs_are_upcoming_all_pages_earliest_first(
@@ -516,7 +539,12 @@ async def test_runs_are_upcoming_all_pages_earliest_first(
     runs = await client.list_opleidingen(seed.paged_soort)
 
     assert len(runs) == 12
-    assert len(sandbox.requests_to("/api/v1/Opleidingen")) == 3  # 5 + 5 + 2
+    requests = sandbox.requests_to("/api/v1/Opleidingen")
+    assert len(requests) == 3  # 5 + 5 + 2
+    assert requests[0].query["where"] == (
+        f"opleidingssoortId={seed.paged_soort};opleidingStatusId=TeStarten,Definitief;"
+        f"startDatum>={format_filter_date(clock.now())};publicatie=true"
+    )
     starts = [run.start_datum for run in runs]
     assert starts == sorted(starts)  # type: ignore[type-var]
     assert all(run.opleidingssoort_id == seed.paged_soort for run in runs)
@@ -527,6 +555,79 @@ async def test_runs_are_upcoming_all_pages_earliest_first(
     assert seed.started_run not in upcoming  # it began two days ago
     assert len(upcoming) == 1
     assert await client.list_opleidingen(seed.empty_soort) == []
+    # Cancelled and unpublished runs are not sent at all.
+    excel = {run.id for run in await client.list_opleidingen(seed.open_soort)}
+    excel |= {
+        run.id
+        for soort in ("EXCEL-B", "EXCEL-G")
+        for run in await runs_of_code(client, sandbox, soort)
+    }
+    assert len(excel) == 6
+    assert not {seed.cancelled_run, seed.unpublished_run} & excel
+
+
+async def runs_of_code(
+    client: CoachviewClient, sandbox: CoachviewSandbox, code: str
+) -> list[Opleiding]:
+    soort = sandbox.catalogue.soort(code)
+    assert soort is not None
+    return await client.list_opleidingen(soort["id"])
+
+
+async def test_a_record_the_bot_cannot_use_is_skipped_with_one_warning(
+    make_client: MakeClient,
+    sandbox: CoachviewSandbox,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+):
+    client = make_client(page_size=5)
+    seed = sandbox.catalogue.seed
+    runs = sandbox.catalogue.runs_of(seed.paged_soort)
+    nameless, idless = runs[1], runs[6]
+    nameless["naam"] = None
+    lost_id = idless.pop("id")
+    runs[8]["deadlineInschrijven"] = "binnenkort"  # junk where the bot needs nothing: kept
+    sandbox.catalogue.opleidingssoorten[0]["naam"] = ""
+
+    with caplog.at_level(logging.WARNING, logger="bot.coachview.client"):
+        offered = await client.list_opleidingen(seed.paged_soort)
+        types = await client.list_opleidingssoorten()
+
+    # The rest is offered; a skipped record does not end the paging early (5 + 5 + 2).
+    assert len(offered) == 10
+    assert nameless["id"] not in {run.id for run in offered}
+    assert runs[8]["id"] in {run.id for run in offered}
+    assert len(sandbox.requests_to("/api/v1/Opleidingen")) == 3
+    assert len(types) == 8
+    assert client.skipped_records == [
+        SkippedRecord("Opleidingen", nameless["id"], "naam", "Input should be a valid string"),
+        SkippedRecord("Opleidingen", None, "id", "missing"),
+        SkippedRecord(
+            "Opleidingssoorten",
+            sandbox.catalogue.opleidingssoorten[0]["id"],
+            "naam",
+            "unreadable value",
+        ),
+    ]
+    warnings = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(warnings) == 3
+    assert nameless["id"] in warnings[0]
+    assert "'naam'" in warnings[0]
+
+    # The next fetch of the same list: the same skips, no new warnings.
+    caplog.clear()
+    clock.advance(timedelta(minutes=11))
+    with caplog.at_level(logging.WARNING, logger="bot.coachview.client"):
+        assert len(await client.list_opleidingen(seed.paged_soort)) == 10
+    assert not [r for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(client.skipped_records) == 3
+
+    # Repaired in Coachview: the skips go with the next fetch.
+    nameless["naam"] = "BHV Basis Zwolle"
+    idless["id"] = lost_id
+    clock.advance(timedelta(minutes=11))
+    assert len(await client.list_opleidingen(seed.paged_soort)) == 12
+    assert [skip.entity for skip in client.skipped_records] == ["Opleidingssoorten"]
 
 
 async def test_which_runs_are_open_for_enrollment(
@@ -541,7 +642,8 @@ async def test_which_runs_are_open_for_enrollment(
     assert (await run(seed.open_run)).open_for_enrollment(now)
     assert (await run(seed.full_run)).aantal_plaatsen_vrij == 0
     assert not (await run(seed.full_run)).open_for_enrollment(now)
-    assert not (await run(seed.past_deadline_run)).open_for_enrollment(now)
+    # Runs Coachview's list leaves out, named by id (a deep link), are closed here as well.
+    assert not (await run(seed.unpublished_run)).open_for_enrollment(now)
     assert not (await run(seed.cancelled_run)).open_for_enrollment(now)
     assert not (await run(seed.started_run)).open_for_enrollment(now)
 

@@ -16,10 +16,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
-from bot.coachview.models import parse_coachview_datetime
+from bot.coachview.models import format_filter_date, parse_coachview_datetime
 from bot.errors import CoachviewUnavailable
 from bot.sandbox.coachview import CoachviewSandbox, derive_participants
 from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are fixtures
+    LIVE_OPLEIDING,
+    LIVE_OPLEIDINGSSOORT,
     SEED_ONLY_OTHERS,
     SEED_ONLY_SELF,
     SEED_SELF_AND_OTHERS,
@@ -527,10 +529,14 @@ def test_the_seeded_catalogue(clock: ManualClock):
     seed = catalogue.seed
     now = clock.now()
 
-    offered = [
+    published = [
         s for s in catalogue.opleidingssoorten if s["publicatieWebsite"] and not s["inactief"]
     ]
-    assert len(offered) == 9
+    assert len(published) == 10
+    retired = catalogue.soort(seed.retired_soort)
+    assert retired is not None
+    assert retired in published
+    assert retired["opleidingssoortStatusId"] == "Vervallen"
     assert len(catalogue.runs_of(seed.paged_soort)) == 12
     assert catalogue.runs_of(seed.empty_soort) == []
     assert seed.paid_soort in catalogue.payment_required
@@ -546,9 +552,10 @@ def test_the_seeded_catalogue(clock: ManualClock):
         return parsed
 
     assert run(seed.full_run)["aantalPlaatsenVrij"] == 0
-    assert moment(run(seed.past_deadline_run)["deadlineInschrijven"]) < now
-    assert moment(run(seed.past_deadline_run)["startDatum"]) > now
+    assert run(seed.unpublished_run)["publicatie"] is False
+    assert moment(run(seed.unpublished_run)["startDatum"]) > now
     assert run(seed.cancelled_run)["opleidingStatusId"] == "Geannuleerd"
+    assert run(seed.cancelled_run)["redenOpleidingGeannuleerdOmschrijving"]
     assert (
         moment(run(seed.started_run)["startDatum"])
         < now
@@ -562,10 +569,58 @@ def test_the_seeded_catalogue(clock: ManualClock):
     assert all(moment(r["startDatum"]) > now for r in others)
     assert all(1 <= r["aantalPlaatsenVrij"] <= 12 for r in others if r["id"] != seed.full_run)
 
+    # Real-shaped: every field of a live item, with the live item's kinds of value.
+    for record in catalogue.opleidingen:
+        assert record.keys() == LIVE_OPLEIDING.keys()
+        assert record["deadlineInschrijven"] is True  # a flag, not a date
+        assert isinstance(record["totaalAantalUur"], float)
+        assert record["aantalPersonenOpIngediendeWebaanvragen"] is None
+        assert record["auditTrail"].keys() == LIVE_OPLEIDING["auditTrail"].keys()
+    for soort in catalogue.opleidingssoorten:
+        assert LIVE_OPLEIDINGSSOORT.keys() <= soort.keys()
+        assert soort["omschrijvingInhoud"].startswith("<p>")
+    unpriced = catalogue.soort(seed.empty_soort)
+    assert unpriced is not None
+    assert unpriced["totaalBedragExclBtwGepubliceerdeVerkoopregels"] is None
+
     # Stable ids: a later sandbox (another day) names the same records the same way.
     later = CoachviewSandbox(clock=ManualClock(now + timedelta(days=30))).catalogue
     assert later.seed == seed
     assert [r["id"] for r in later.opleidingen] == [r["id"] for r in catalogue.opleidingen]
+
+
+async def test_catalogue_filters_of_live_enrollment_sites(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox, clock: ManualClock
+):
+    headers = await bearer(http, sandbox)
+    seed = sandbox.catalogue.seed
+
+    async def ids(path: str, where: str) -> set[str]:
+        answer = await http.get(path, params={"where": where}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {record["id"] for record in answer.json()}
+
+    types = await ids("/api/v1/Opleidingssoorten", "publicatieWebsite=true;inactief=false")
+    assert len(types) == 10
+    assert not {seed.inactive_soort, seed.unpublished_soort} & types
+    today = format_filter_date(clock.now())
+    excel_g = sandbox.catalogue.soort("EXCEL-G")
+    assert excel_g is not None
+    runs = await ids(
+        "/api/v1/Opleidingen",
+        f"opleidingssoortId={excel_g['id']};opleidingStatusId=TeStarten,Definitief;"
+        f"startDatum>={today};publicatie=true",
+    )
+    assert len(runs) == 1
+    assert seed.cancelled_run not in runs
+    assert seed.unpublished_run in await ids("/api/v1/Opleidingen", "publicatie=false")
+    hours = await ids("/api/v1/Opleidingen", "totaalAantalUur>=15")
+    assert seed.started_run in hours  # 15 days of 7.5 hours
+    assert seed.open_run not in hours
+    bad = await http.get(
+        "/api/v1/Opleidingen", params={"where": "publicatie=misschien"}, headers=headers
+    )
+    assert bad.status_code == 400
 
 
 # -- Standalone --------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ What is known and what is a guess (``shared/coachview-api.md`` has the sources):
   ``POST Webaanvragen`` answering 201 with ``nummer``, bare JSON arrays, ``skip``/``take``,
   ``where=field=value`` (``,`` any of, ``;`` and, dates ``dd-mm-yyyy``), ``orderby``, 401 for
   a missing or expired token, 403 for a missing scope, 429 and 5,000 requests a day.
+- Seen in live enrollment sites: the catalogue filters :data:`OFFERED_TYPES` and
+  ``opleidingssoortId=..;opleidingStatusId=TeStarten,Definitief;startDatum>=..;publicatie=true``
+  (:meth:`CoachviewClient.list_opleidingen`), and ``where=code=`` on course types. Records the
+  bot cannot use are skipped, never the whole list (:attr:`CoachviewClient.skipped_records`).
 - Guessed, and where to change it:
 
   * the paths: :attr:`CoachviewClient.token_path` and :attr:`CoachviewClient.api_prefix`
@@ -41,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,10 +58,12 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock, SystemClock
 from bot.coachview.models import (
+    OPEN_RUN_STATUSES,
     CreatedWebaanvraag,
     Opleiding,
     Opleidingssoort,
     RateBudget,
+    SkippedRecord,
     Webaanvraag,
     WebaanvraagDeelnemer,
     WebaanvraagOpleiding,
@@ -77,6 +84,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "OFFERED_TYPES",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
     "CoachviewClient",
@@ -98,8 +106,13 @@ SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a local fake's well-kno
 LOW_BUDGET_FRACTION = 0.1
 """Warn (once per crossing) when fewer than this part of the request budget is left."""
 
+OFFERED_TYPES = "publicatieWebsite=true;inactief=false"
+"""The ``where`` of the course types people may choose, as live enrollment sites send it."""
+
 _MAX_BODY = 20_000
 _MAX_PAGES = 50
+_MAX_SKIP_LISTS = 500
+"""The most lists whose skipped records are remembered (the oldest is forgotten first)."""
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -243,6 +256,15 @@ def _filter_value(value: str) -> str:
     return value
 
 
+def _is_guid(value: str) -> bool:
+    """Whether ``value`` reads as a GUID (Coachview's ids are GUIDs)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _starts_with(field: str, prefix: str) -> str:
     """A ``where`` condition "``field`` starts with ``prefix``" as a range that Coachview's
     ``>=`` and ``<`` can express: ``naam>=jan;naam<jao``."""
@@ -310,6 +332,27 @@ def _unavailable(method: str, path: str, err: httpx.TransportError) -> Coachview
     )
 
 
+def _skip_reason(error: Mapping[str, Any]) -> str:
+    """What was wrong with a field, in words that never quote its value."""
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        return "missing"
+    if kind == "value_error":
+        return "unreadable value"
+    return str(error.get("msg", kind))
+
+
+def _skipped(entity: str, item: Any, err: ValidationError) -> SkippedRecord:
+    """The :class:`SkippedRecord` of a list item that failed its model."""
+    if not isinstance(item, dict):
+        return SkippedRecord(entity, None, "", "not an object")
+    raw_id = item.get("id")
+    record_id = str(raw_id) if isinstance(raw_id, str | int) and str(raw_id).strip() else None
+    first = err.errors(include_url=False, include_input=False, include_context=False)[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return SkippedRecord(entity, record_id, field, _skip_reason(first))
+
+
 # -- The client --------------------------------------------------------------------------------
 
 
@@ -317,7 +360,8 @@ class CoachviewClient:
     """Coachview's REST API, typed; one instance for the whole program.
 
     ``request_counts`` counts every HTTP request sent (``"token"`` and ``"api"``); ``budget``
-    is what the last ``X-Rate-Limit-*`` headers said.
+    is what the last ``X-Rate-Limit-*`` headers said; ``skipped_records`` the records the latest
+    fetch of each list had to leave out.
     """
 
     token_path = "/auth/connect/token"  # noqa: S105 - a path, not a password
@@ -362,6 +406,11 @@ class CoachviewClient:
         )
         # Runs looked up by id (a deep link names one) that no cached list held.
         self._run: _TtlCache[Opleiding] = _TtlCache("course run", catalogue_ttl, self._clock)
+        # Course types looked up by id or code whether offered or not ([] when unknown).
+        self._soort: _TtlCache[list[Opleidingssoort]] = _TtlCache(
+            "course type", catalogue_ttl, self._clock
+        )
+        self._skips: dict[str, list[SkippedRecord]] = {}
         self._budget = RateBudget()
         self._budget_low = False
         self._counts: dict[str, int] = {"token": 0, "api": 0}
@@ -414,6 +463,7 @@ class CoachviewClient:
         await self._soorten.aclose()
         await self._runs.aclose()
         await self._run.aclose()
+        await self._soort.aclose()
         await self._http.aclose()
 
     @property
@@ -425,6 +475,12 @@ class CoachviewClient:
     def request_counts(self) -> Mapping[str, int]:
         """How many HTTP requests were sent: ``{"token": n, "api": m}`` (a copy)."""
         return dict(self._counts)
+
+    @property
+    def skipped_records(self) -> list[SkippedRecord]:
+        """The records the latest fetch of each list left out because the bot cannot use
+        them (no id, no name, an unreadable start date, ...); each was logged once."""
+        return [skip for skips in self._skips.values() for skip in skips]
 
     # -- Webaanvragen --------------------------------------------------------------------------
 
@@ -469,7 +525,8 @@ class CoachviewClient:
         if orderby:
             params["orderby"] = orderby
         response = await self._api("GET", f"{self.api_prefix}/Webaanvragen", params=params)
-        return self._parse_list(response, Webaanvraag)
+        items, _ = self._parse_list(response, Webaanvraag, list_key="Webaanvragen")
+        return items
 
     async def find_webaanvraag_by_reference(self, reference: str) -> Webaanvraag | None:
         """The webaanvraag whose ``referentieNrKlant`` is ``reference``, if Coachview has it."""
@@ -525,6 +582,7 @@ class CoachviewClient:
             f"{self.api_prefix}/WebaanvraagOpleidingen",
             WebaanvraagOpleiding,
             where="webaanvraagId=" + ",".join(_filter_value(i) for i in webaanvraag_ids),
+            list_key="WebaanvraagOpleidingen",
         )
 
     async def list_webaanvraag_deelnemers(self, webaanvraag_id: str) -> list[WebaanvraagDeelnemer]:
@@ -533,22 +591,61 @@ class CoachviewClient:
             f"{self.api_prefix}/WebaanvraagDeelnemers",
             WebaanvraagDeelnemer,
             where=f"webaanvraagId={_filter_value(webaanvraag_id)}",
+            list_key="WebaanvraagDeelnemers",
         )
 
     # -- The catalogue (cached) ----------------------------------------------------------------
 
-    async def list_opleidingssoorten(
-        self, *, include_hidden: bool = False
-    ) -> list[Opleidingssoort]:
-        """The course types, from the cache while it is fresh.
+    async def list_opleidingssoorten(self) -> list[Opleidingssoort]:
+        """The course types people may choose, from the cache while it is fresh.
 
-        Only those published on the website and active, unless ``include_hidden``.
+        Coachview selects them (:data:`OFFERED_TYPES`, as live enrollment sites ask); the
+        local :attr:`Opleidingssoort.offered` check is the second line (it also reads
+        ``opleidingssoortStatusId``).
         """
         soorten = await self._soorten.get(
-            "all",
-            partial(self._all_pages, f"{self.api_prefix}/Opleidingssoorten", Opleidingssoort),
+            "offered",
+            partial(
+                self._all_pages,
+                f"{self.api_prefix}/Opleidingssoorten",
+                Opleidingssoort,
+                where=OFFERED_TYPES,
+                list_key="Opleidingssoorten",
+            ),
         )
-        return list(soorten) if include_hidden else [s for s in soorten if s.offered]
+        return [s for s in soorten if s.offered]
+
+    async def find_opleidingssoort(self, key: str) -> Opleidingssoort | None:
+        """The course type whose id or code is ``key``, offered or not; ``None`` when
+        Coachview has none (a deep link may name a course type that is closed).
+
+        A GUID is looked up by id, anything else by ``where=code=`` (as a live connector
+        does); the answer, found or not, is cached like the catalogue.
+        """
+        key = key.strip()
+        for soorten in self._soorten.fresh_values():
+            for soort in soorten:
+                if key.casefold() in (soort.id.casefold(), soort.code.casefold()):
+                    return soort
+        found = await self._soort.get(key.casefold(), partial(self._fetch_soort, key))
+        return found[0] if found else None
+
+    async def _fetch_soort(self, key: str) -> list[Opleidingssoort]:
+        if _is_guid(key):
+            try:
+                return [await self.get_opleidingssoort(key)]
+            except CoachviewNotFound:
+                return []
+        try:
+            where = f"code={_filter_value(key)}"
+        except ValueError:
+            return []
+        return await self._all_pages(
+            f"{self.api_prefix}/Opleidingssoorten",
+            Opleidingssoort,
+            where=where,
+            list_key="Opleidingssoorten:code",
+        )
 
     async def get_opleidingssoort(self, opleidingssoort_id: str) -> Opleidingssoort:
         """One course type: from the cache when it is there, else one ``GET``."""
@@ -562,12 +659,19 @@ class CoachviewClient:
         return self._parse(response, Opleidingssoort)
 
     async def list_opleidingen(self, opleidingssoort_id: str) -> list[Opleiding]:
-        """The upcoming runs of a course type (start date today or later), earliest first,
-        all pages, from the cache while it is fresh. Full, cancelled and closed runs are
-        included: see :meth:`Opleiding.open_for_enrollment`."""
+        """The runs of a course type that take web enrollments, earliest first, all pages,
+        from the cache while it is fresh.
+
+        Coachview selects them as live enrollment sites ask: to be started or definite
+        (:data:`~bot.coachview.models.OPEN_RUN_STATUSES`), starting today or later, published
+        (``publicatie=true``). Full runs, and runs whose enrollment deadline has passed, are
+        included: see :meth:`Opleiding.open_for_enrollment`.
+        """
         where = (
             f"opleidingssoortId={_filter_value(opleidingssoort_id)};"
-            f"startDatum>={format_filter_date(self._clock.now())}"
+            f"opleidingStatusId={','.join(OPEN_RUN_STATUSES)};"
+            f"startDatum>={format_filter_date(self._clock.now())};"
+            "publicatie=true"
         )
         return list(
             await self._runs.get(
@@ -578,6 +682,7 @@ class CoachviewClient:
                     Opleiding,
                     where=where,
                     orderby="startDatum asc",
+                    list_key=f"Opleidingen:{opleidingssoort_id.lower()}",
                 ),
             )
         )
@@ -607,8 +712,12 @@ class CoachviewClient:
         *,
         where: str | None = None,
         orderby: str | None = None,
+        list_key: str,
     ) -> list[M]:
+        """Every page of a list; the records the bot cannot use are left out and noted
+        under ``list_key`` (:meth:`_note_skips`)."""
         items: list[M] = []
+        skips: list[SkippedRecord] = []
         for page_number in range(_MAX_PAGES):
             params: dict[str, str | int] = {
                 "skip": page_number * self._page_size,
@@ -618,11 +727,15 @@ class CoachviewClient:
                 params["where"] = where
             if orderby:
                 params["orderby"] = orderby
-            page = self._parse_list(await self._api("GET", path, params=params), model)
+            response = await self._api("GET", path, params=params)
+            page, sent = self._parse_list(response, model, list_key=None)
             items.extend(page)
-            if len(page) < self._page_size:
-                return items
-        logger.warning("GET %s: stopped after %s pages", path, _MAX_PAGES)
+            skips.extend(sent)
+            if len(page) + len(sent) < self._page_size:
+                break
+        else:
+            logger.warning("GET %s: stopped after %s pages", path, _MAX_PAGES)
+        self._note_skips(list_key, skips)
         return items
 
     async def _api(
@@ -840,16 +953,61 @@ class CoachviewClient:
     @classmethod
     def _parse(cls, response: httpx.Response, model: type[M]) -> M:
         try:
-            return model.model_validate(response.json())
-        except (ValueError, ValidationError) as err:
+            data = response.json()
+        except ValueError as err:
+            raise cls._unexpected(response, err) from err
+        try:
+            return model.model_validate(data)
+        except ValidationError as err:
+            entity = response.request.url.path.rstrip("/").rsplit("/", 2)[-2]
+            skip = _skipped(entity, data, err)
+            logger.warning(
+                "Coachview %s record %s cannot be used: field %r: %s",
+                skip.entity,
+                skip.id or "without id",
+                skip.field,
+                skip.reason,
+            )
             raise cls._unexpected(response, err) from err
 
-    @classmethod
-    def _parse_list(cls, response: httpx.Response, model: type[M]) -> list[M]:
+    def _parse_list(
+        self, response: httpx.Response, model: type[M], *, list_key: str | None
+    ) -> tuple[list[M], list[SkippedRecord]]:
+        """The records of a list answer that fit ``model``, and those left out. An answer
+        that is not a JSON array fails as a whole; a record never fails the others. With a
+        ``list_key`` the skips are noted at once (a list of one page)."""
         try:
             data = response.json()
             if not isinstance(data, list):
                 raise TypeError("expected a JSON array")
-            return [model.model_validate(item) for item in data]
-        except (ValueError, TypeError, ValidationError) as err:
-            raise cls._unexpected(response, err) from err
+        except (ValueError, TypeError) as err:
+            raise self._unexpected(response, err) from err
+        entity = response.request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        items: list[M] = []
+        skips: list[SkippedRecord] = []
+        for item in data:
+            try:
+                items.append(model.model_validate(item))
+            except ValidationError as err:
+                skips.append(_skipped(entity, item, err))
+        if list_key is not None:
+            self._note_skips(list_key, skips)
+        return items, skips
+
+    def _note_skips(self, list_key: str, skips: list[SkippedRecord]) -> None:
+        """Remember the skips of the latest fetch of a list; log one warning per skip that
+        the previous fetch of that list did not have."""
+        before = set(self._skips.pop(list_key, []))
+        for skip in skips:
+            if skip not in before:
+                logger.warning(
+                    "Coachview %s record %s skipped: field %r: %s",
+                    skip.entity,
+                    skip.id or "without id",
+                    skip.field,
+                    skip.reason,
+                )
+        if skips:
+            self._skips[list_key] = skips
+            while len(self._skips) > _MAX_SKIP_LISTS:
+                del self._skips[next(iter(self._skips))]

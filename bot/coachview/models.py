@@ -4,6 +4,14 @@ Build a model from Coachview's JSON with ``Model.model_validate(data)``, or by a
 code and tests (``Persoon(voornaam="Anna")``); fields Coachview sends that are not declared here
 are kept (``extra="allow"``) so nothing it says is lost.
 
+Live records are looser than Coachview's documentation suggests (``shared/coachview-api.md``,
+"What live records look like"): flags where a date was expected (``deadlineInschrijven``),
+nulls anywhere, numbers as ``52.5`` or ``12``. So only the fields the bot cannot do without are
+strict (a record's ``id`` and ``naam``, a run's course type and a start date that is there but
+unreadable); every other field is :data:`Lenient`: a value of the wrong kind reads as ``None``
+and never fails the record. A record that fails anyway is skipped by the client and recorded as
+a :class:`SkippedRecord`.
+
 Coachview writes dates without a time zone ("2026-12-01T09:00:00"): they are Dutch local time
 [guess, as the product is Dutch]. They parse into aware datetimes in :data:`COACHVIEW_TZ`;
 date-only values ("2026-12-01") mean midnight that day. Filters want dates as ``dd-mm-yyyy``
@@ -14,14 +22,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "CLOSED_SOORT_STATUSES",
     "COACHVIEW_TZ",
+    "OPEN_RUN_STATUSES",
     "Bedrijf",
     "CoachviewDateTime",
     "CreatedWebaanvraag",
@@ -31,6 +50,7 @@ __all__ = [
     "Opleidingssoort",
     "Persoon",
     "RateBudget",
+    "SkippedRecord",
     "Webaanvraag",
     "WebaanvraagDeelnemer",
     "WebaanvraagOpleiding",
@@ -43,6 +63,21 @@ COACHVIEW_TZ = ZoneInfo("Europe/Amsterdam")
 """The zone of Coachview's naive datetimes [guess]."""
 
 OpleidingStatus = Literal["TeStarten", "Definitief", "Geannuleerd"]
+
+OPEN_RUN_STATUSES: Final = ("TeStarten", "Definitief")
+"""The statuses of a run that takes enrollments, as live enrollment sites filter them."""
+
+CLOSED_SOORT_STATUSES: Final = frozenset(
+    {"inactief", "vervallen", "gearchiveerd", "archief", "geblokkeerd", "beeindigd"}
+)
+"""``opleidingssoortStatusId`` values (compared case-insensitively) that close a course type.
+
+[guess] The live evidence names the field but none of its values. Live sites select course types
+by ``publicatieWebsite`` and ``inactief`` only, so a status is a second line here: a course type
+is closed by the statuses that say "no longer in use" in Coachview's Dutch, and every other value
+(``Actief``, or one we have never seen) leaves it open. A list of open values instead would hide
+the whole catalogue the day Coachview names its active status differently.
+"""
 
 
 def parse_coachview_datetime(value: Any) -> datetime | None:
@@ -59,7 +94,7 @@ def parse_coachview_datetime(value: Any) -> datetime | None:
     elif isinstance(value, str):
         parsed = datetime.fromisoformat(value.strip())
     else:
-        raise TypeError(f"expected a date string, not {type(value).__name__}")
+        raise ValueError(f"expected a date string, not {type(value).__name__}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=COACHVIEW_TZ)
 
 
@@ -89,6 +124,66 @@ def _as_str(value: Any) -> Any:
 CoachviewStr = Annotated[str, BeforeValidator(_as_str)]
 
 
+def _or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The value validated, or ``None`` when it does not fit (a field the bot can do without)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+Lenient = WrapValidator(_or_none)
+"""Marks a field that can never fail its record: a value of the wrong kind reads as ``None``."""
+
+
+def _as_text(value: Any) -> Any:
+    """Text as sent; a number becomes its digits (a phone number may come as one)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _as_whole(value: Any) -> Any:
+    """A count sent as ``12`` or ``12.0`` (floats without a fraction are whole numbers)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _required_text(value: Any) -> Any:
+    """A name the bot shows: text with something in it."""
+    value = _as_text(value)
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("empty")
+    return value
+
+
+def _code(value: Any) -> Any:
+    """A code is optional: null or junk reads as no code."""
+    value = _as_text(value)
+    return value if isinstance(value, str) else ""
+
+
+def _flag_or_date(value: Any) -> Any:
+    """``true``/``false`` as sent (a flag), else a date or datetime."""
+    if isinstance(value, bool):
+        return value
+    return parse_coachview_datetime(value)
+
+
+OptStr = Annotated[str | None, BeforeValidator(_as_text), Lenient]
+"""Text the bot can do without."""
+OptBool = Annotated[bool | None, Lenient]
+OptInt = Annotated[int | None, BeforeValidator(_as_whole), Lenient]
+OptNumber = Annotated[Decimal | None, Lenient]
+"""A number sent as ``52.5``, ``12`` or ``"12,50"`` is kept exactly (as a Decimal)."""
+OptDateTime = Annotated[datetime | None, BeforeValidator(parse_coachview_datetime), Lenient]
+Name = Annotated[str, BeforeValidator(_required_text)]
+Code = Annotated[str, BeforeValidator(_code)]
+FlagOrDate = Annotated[bool | datetime | None, BeforeValidator(_flag_or_date), Lenient]
+"""``deadlineInschrijven``: live records carry a flag where we once expected a date."""
+
+
 class CoachviewModel(BaseModel):
     """Shared configuration: camelCase aliases, by-name construction, unknown fields kept."""
 
@@ -105,43 +200,78 @@ class CoachviewModel(BaseModel):
 
 
 class Opleidingssoort(CoachviewModel):
-    """A course type (``GET /api/v1/Opleidingssoorten``)."""
+    """A course type (``GET /api/v1/Opleidingssoorten``).
+
+    ``prijs_excl_btw`` is ``totaalBedragExclBtwGepubliceerdeVerkoopregels``, the published price
+    excluding VAT; ``doel`` the course's goal (plain text); ``omschrijving_inhoud`` its
+    description (HTML, not shown: see :mod:`conversations.courses`).
+    """
 
     id: CoachviewStr
-    code: str
-    naam: str
-    publicatie_website: bool = True
-    inactief: bool = False
+    code: Code = ""
+    naam: Name
+    doel: OptStr = None
+    omschrijving_inhoud: OptStr = None
+    prijs_excl_btw: OptNumber = Field(
+        default=None, alias="totaalBedragExclBtwGepubliceerdeVerkoopregels"
+    )
+    aantal_onderdelen: OptInt = None
+    publicatie_website: OptBool = None
+    inactief: OptBool = None
+    opleidingssoort_status_id: OptStr = None
 
     @property
     def offered(self) -> bool:
-        """Published on the website and active: a course type enrollees may choose."""
-        return self.publicatie_website and not self.inactief
+        """Published on the website, active, and not in a closed status: a course type
+        enrollees may choose. A flag that is absent does not close it (Coachview's own
+        filter, ``publicatieWebsite=true;inactief=false``, has already been applied)."""
+        status = (self.opleidingssoort_status_id or "").strip().casefold()
+        return (
+            self.publicatie_website is not False
+            and self.inactief is not True
+            and status not in CLOSED_SOORT_STATUSES
+        )
 
 
 class Opleiding(CoachviewModel):
-    """A scheduled run of a course type (``GET /api/v1/Opleidingen``)."""
+    """A scheduled run of a course type (``GET /api/v1/Opleidingen``).
+
+    ``deadline_inschrijven`` is a flag in live records (``true``: an enrollment deadline applies;
+    Coachview does not say when) and a datetime in older guesses; only a datetime that has
+    passed closes the run [guess: Coachview enforces its own deadline when staff process the
+    webaanvraag]. ``publicatie`` is *Publicatie website/portaal*: only published runs take web
+    enrollments.
+    """
 
     id: CoachviewStr
-    code: str
-    naam: str
+    code: Code = ""
+    naam: Name
     opleidingssoort_id: CoachviewStr
-    opleiding_status_id: str  # OpleidingStatus: TeStarten, Definitief or Geannuleerd
+    opleiding_status_id: OptStr = None  # OpleidingStatus: TeStarten, Definitief, Geannuleerd...
+    publicatie: OptBool = None
     start_datum: CoachviewDateTime = None
-    eind_datum: CoachviewDateTime = None
-    aantal_plaatsen_vrij: int | None = None
-    deadline_inschrijven: CoachviewDateTime = None
+    eind_datum: OptDateTime = None
+    aantal_plaatsen_vrij: OptInt = None
+    deadline_inschrijven: FlagOrDate = None
+    deadline_uitschrijven: FlagOrDate = None
+    totaal_aantal_uur: OptNumber = None
+    aantal_onderdelen: OptInt = None
 
     def open_for_enrollment(self, now: datetime) -> bool:
-        """Whether a person can still enroll at ``now``: not cancelled, not full, not started,
-        and the enrollment deadline (if any) not passed."""
-        if self.opleiding_status_id == "Geannuleerd":
+        """Whether a person can still enroll at ``now``: to be started or definite, published,
+        not full, not started, and a dated enrollment deadline (if any) not passed."""
+        if self.opleiding_status_id is not None and (
+            self.opleiding_status_id.casefold() not in {s.casefold() for s in OPEN_RUN_STATUSES}
+        ):
+            return False
+        if self.publicatie is False:
             return False
         if self.aantal_plaatsen_vrij is not None and self.aantal_plaatsen_vrij <= 0:
             return False
         if self.start_datum is not None and self.start_datum <= now:
             return False
-        return self.deadline_inschrijven is None or now <= self.deadline_inschrijven
+        deadline = self.deadline_inschrijven
+        return not isinstance(deadline, datetime) or now <= deadline
 
 
 # -- Webaanvragen ------------------------------------------------------------------------------
@@ -150,57 +280,60 @@ class Opleiding(CoachviewModel):
 class Persoon(CoachviewModel):
     """A person in a webaanvraag: the contactpersoon or a deelnemer."""
 
-    voorletters: str | None = None
-    voornaam: str | None = None
-    tussenvoegsels: str | None = None
-    achternaam: str | None = None
-    emailadres: str | None = None
-    telefoonnummer: str | None = None
+    voorletters: OptStr = None
+    voornaam: OptStr = None
+    tussenvoegsels: OptStr = None
+    achternaam: OptStr = None
+    emailadres: OptStr = None
+    telefoonnummer: OptStr = None
 
 
 class Bedrijf(CoachviewModel):
     """The company in a webaanvraag (address objects stay as Coachview sends them)."""
 
-    naam: str | None = None
-    emailadres: str | None = None
-    telefoonnummer: str | None = None
+    naam: OptStr = None
+    emailadres: OptStr = None
+    telefoonnummer: OptStr = None
 
 
 class Debiteur(CoachviewModel):
     """Who pays for a webaanvraag."""
 
-    naam_rekeninghouder: str | None = None
-    particulier: bool | None = None
-    email_type: str | None = None
-    emailadres_anders: str | None = None
+    naam_rekeninghouder: OptStr = None
+    particulier: OptBool = None
+    email_type: OptStr = None
+    emailadres_anders: OptStr = None
 
 
 class CreatedWebaanvraag(CoachviewModel):
     """The answer to ``POST /api/v1/Webaanvragen``: ``nummer`` is the number staff see."""
 
-    id: CoachviewStr | None = None
+    id: Annotated[CoachviewStr | None, Lenient] = None
     nummer: CoachviewStr
-    betaalprovider_redirect_url: str | None = None
+    betaalprovider_redirect_url: OptStr = None
 
 
 class Webaanvraag(CoachviewModel):
     """A stored webaanvraag (``GET /api/v1/Webaanvragen``).
 
     ``aantal_deelnemers`` is the number of participants, the contactpersoon included when
-    ``contactpersoon_is_deelnemer``; never count the WebaanvraagDeelnemers rows instead.
+    ``contactpersoon_is_deelnemer``; never count the WebaanvraagDeelnemers rows instead. Only a
+    webaanvraag without a readable ``id`` or ``nummer`` is skipped: every other field may be null
+    or odd (``None`` then), so that the look-up by reference after an ambiguous POST never
+    misses a webaanvraag over a field it does not need.
     """
 
     id: CoachviewStr
     nummer: CoachviewStr
-    aanvraag_datum: CoachviewDateTime = None
-    referentie_nr_klant: str | None = None
-    opmerking: str | None = None
-    aantal_deelnemers: int
-    contactpersoon_is_deelnemer: bool
-    contactpersoon: Persoon | None = None
-    bedrijf: Bedrijf | None = None
-    debiteur: Debiteur | None = None
-    status: str | None = None
+    aanvraag_datum: OptDateTime = None
+    referentie_nr_klant: OptStr = None
+    opmerking: OptStr = None
+    aantal_deelnemers: OptInt = None
+    contactpersoon_is_deelnemer: OptBool = None
+    contactpersoon: Annotated[Persoon | None, Lenient] = None
+    bedrijf: Annotated[Bedrijf | None, Lenient] = None
+    debiteur: Annotated[Debiteur | None, Lenient] = None
+    status: OptStr = None
 
 
 class WebaanvraagOpleiding(CoachviewModel):
@@ -208,14 +341,14 @@ class WebaanvraagOpleiding(CoachviewModel):
 
     id: CoachviewStr
     webaanvraag_id: CoachviewStr
-    opleidingssoort_id: CoachviewStr | None = None
-    opleidingssoort_code: str | None = None
-    opleidingssoort_naam: str | None = None
-    opleiding_id: CoachviewStr | None = None
-    opleiding_code: str | None = None
-    opleiding_naam: str | None = None
-    start_datum: CoachviewDateTime = None
-    eind_datum: CoachviewDateTime = None
+    opleidingssoort_id: Annotated[CoachviewStr | None, Lenient] = None
+    opleidingssoort_code: OptStr = None
+    opleidingssoort_naam: OptStr = None
+    opleiding_id: Annotated[CoachviewStr | None, Lenient] = None
+    opleiding_code: OptStr = None
+    opleiding_naam: OptStr = None
+    start_datum: OptDateTime = None
+    eind_datum: OptDateTime = None
 
 
 class WebaanvraagDeelnemer(CoachviewModel):
@@ -223,11 +356,30 @@ class WebaanvraagDeelnemer(CoachviewModel):
 
     id: CoachviewStr
     webaanvraag_id: CoachviewStr
-    voornaam: str | None = None
-    tussenvoegsels: str | None = None
-    achternaam: str | None = None
-    emailadres: str | None = None
-    telefoonnummer: str | None = None
+    voornaam: OptStr = None
+    tussenvoegsels: OptStr = None
+    achternaam: OptStr = None
+    emailadres: OptStr = None
+    telefoonnummer: OptStr = None
+
+
+# -- Records that could not be used ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record of a Coachview list that the bot could not use and left out.
+
+    ``entity`` is the list (``"Opleidingen"``), ``id`` the record's id when it has a readable
+    one, ``field`` Coachview's name of the first field that failed (``""`` when the record as a
+    whole is not an object), ``reason`` what was wrong with it (never the value itself, which
+    may be personal data).
+    """
+
+    entity: str
+    id: str | None
+    field: str
+    reason: str
 
 
 # -- Rate limit --------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ is not (every such choice is marked *guess* below):
   ``aantalDeelnemers``, ``contactpersoonIsDeelnemer`` and the WebaanvraagDeelnemers rows follow
   the seed's three scenarios (:func:`derive_participants`). Inactive or unpublished course types
   and full runs are accepted: a webaanvraag enrolls nobody yet (*guess*).
+- The catalogue (:func:`seed_catalogue`) is real-shaped: every field of a live ``Opleidingen``
+  item (flags such as ``deadlineInschrijven: true``, nulls, ``totaalAantalUur`` floats,
+  ``auditTrail``), course types with ``doel``, HTML ``omschrijvingInhoud`` and a published
+  price; every such field can be filtered on (booleans as ``true``/``false``).
 
 Faults are injected with :attr:`CoachviewSandbox.faults` (:class:`Faults`); a refused connection
 is a stopped sandbox: ``stop()`` then ``start()`` serves again on the same port with the same
@@ -164,13 +168,14 @@ class CatalogueSeed:
     paged_soort: str  # BHV Basis: 12 runs, for paging
     full_soort: str
     full_run: str  # aantalPlaatsenVrij 0
-    past_deadline_run: str  # deadlineInschrijven yesterday
+    unpublished_run: str  # publicatie false: not open for web enrollments
     cancelled_run: str  # Geannuleerd
     started_run: str  # began two days ago, still running
     paid_soort: str  # requires payment: POST answers a betaalproviderRedirectUrl
     empty_soort: str  # published and active, no runs
     inactive_soort: str
     unpublished_soort: str
+    retired_soort: str  # published and active, but opleidingssoortStatusId "Vervallen"
 
 
 @dataclass
@@ -186,37 +191,152 @@ class SandboxCatalogue:
         """The course type with this id or code (case-insensitive)."""
         key = id_or_code.lower()
         return next(
-            (s for s in self.opleidingssoorten if key in (s["id"].lower(), s["code"].lower())),
+            (
+                s
+                for s in self.opleidingssoorten
+                if key in (str(s.get("id")).lower(), str(s.get("code")).lower())
+            ),
             None,
         )
 
     def opleiding(self, opleiding_id: str) -> dict[str, Any] | None:
         """The run with this id (case-insensitive)."""
         key = opleiding_id.lower()
-        return next((o for o in self.opleidingen if o["id"].lower() == key), None)
+        return next((o for o in self.opleidingen if str(o.get("id")).lower() == key), None)
 
     def runs_of(self, opleidingssoort_id: str) -> list[dict[str, Any]]:
         """The runs of a course type, in catalogue order."""
         key = opleidingssoort_id.lower()
-        return [o for o in self.opleidingen if o["opleidingssoortId"].lower() == key]
+        return [o for o in self.opleidingen if str(o.get("opleidingssoortId")).lower() == key]
+
+
+_DAYS = ("Maandag", "Dinsdag", "Woensdag", "Donderdag", "Vrijdag", "Zaterdag", "Zondag")
+
+# (code, name, price excl. VAT or None, goal) of the seeded course types.
+_SOORTEN: dict[str, tuple[str, float | None, str]] = {
+    "VCA-B": (
+        "VCA Basis",
+        295.0,
+        "Je leert veilig werken op de bouwplaats en haalt het diploma Basisveiligheid VCA.",
+    ),
+    "VCA-VOL": (
+        "VCA VOL",
+        425.5,
+        "Voor leidinggevenden: je herkent risico's en stuurt je ploeg veilig aan.",
+    ),
+    "BHV-B": ("BHV Basis", 245.0, "Je kunt bij brand en ongeval eerste hulp verlenen."),
+    "BHV-H": ("BHV Herhaling", 150.0, "Je houdt je BHV-diploma geldig."),
+    "EXCEL-B": ("Excel Basis", 349.0, "Je maakt zelf overzichtelijke tabellen & grafieken."),
+    "EXCEL-G": ("Excel Gevorderd", 399.0, "Draaitabellen, formules en macro's."),
+    "LG": ("Leidinggeven in de praktijk", 1250.0, "Je groeit als leidinggevende."),
+    "TM": ("Timemanagement", 275.0, "Je plant je werk en houdt tijd over."),
+    "EHBO": ("EHBO Basis", None, "Je leert eerste hulp bij ongelukken."),
+    "HEF": ("Heftruckchauffeur", 650.0, "Je rijdt veilig met een heftruck."),
+    "INC": ("Incompany maatwerk", None, "Een training op maat, bij jou op locatie."),
+    "VCA-OUD": ("VCA Basis (oude opzet)", 275.0, "De vorige versie van VCA Basis."),
+}
+
+
+def _audit(created: datetime) -> dict[str, Any]:
+    """An ``auditTrail`` as live records carry it (milliseconds, naive local time)."""
+    stamp = created.astimezone(COACHVIEW_TZ).replace(tzinfo=None)
+    return {
+        "aangemaaktDatumTijd": stamp.isoformat(timespec="milliseconds"),
+        "aangemaaktDoor": "sandbox",
+        "gewijzigdDatumTijd": (stamp + timedelta(days=6)).isoformat(timespec="milliseconds"),
+        "gewijzigdDoor": "sandbox",
+        "etag": 240923003,
+    }
+
+
+def _run_record(
+    parent: Mapping[str, Any],
+    number: int,
+    plaats: str,
+    first: date,
+    *,
+    days: int,
+    vrij: int,
+    status: str,
+    published: bool,
+) -> dict[str, Any]:
+    """A run of ``parent`` as a live ``GET Opleidingen`` item (every field, flags and nulls)."""
+    last = first + timedelta(days=days - 1)
+    start = datetime.combine(first, time(9), COACHVIEW_TZ)
+    end = datetime.combine(last, time(16, 30), COACHVIEW_TZ)
+    cancelled = status == "Geannuleerd"
+    return {
+        "id": stable_id("opleiding", f"{parent['code']}/{number}"),
+        "code": f"{parent['code']}-{number:02d}",
+        "naam": f"{parent['naam']} {plaats}",
+        "opleidingStatusId": status,
+        "opmerking": None,
+        "publicatie": published,
+        "publicatiePlanning": published,
+        "planningstype": "GeenRoostering",
+        "planningsfrequentieAantal": 1,
+        "planningsfrequentieTijdseenheid": "Dag",
+        "planningWeekdagen": "geen",
+        "planningConflictafhandeling": "GebruikEerstBeschikbareDag",
+        "begindatumOorspronkelijkeOpleiding": None,
+        "redenOpleidingGeannuleerdOmschrijving": "Te weinig aanmeldingen" if cancelled else None,
+        "deadlineInschrijven": True,
+        "deadlineUitschrijven": True,
+        "opleidingssoortId": parent["id"],
+        "contactpersoonId": stable_id("persoon", "planner"),
+        "contactpersoon2Id": None,
+        "startLocatieId": stable_id("locatie", plaats),
+        "redenOpleidingGeannuleerdId": stable_id("reden", "weinig") if cancelled else None,
+        "startDag": _DAYS[first.weekday()],
+        "eindDag": _DAYS[last.weekday()],
+        "startDatum": format_coachview_datetime(start),
+        "eindDatum": format_coachview_datetime(end),
+        "aantalPlaatsenMin": 5,
+        "aantalPlaatsenMax": 12,
+        "aantalPlaatsenVrij": vrij,
+        "aantalPlaatsenBezet": max(12 - vrij, 0),
+        "totaalStudiebelasting": 0,
+        "totaalAantalUur": 7.5 * days,
+        "aantalOnderdelen": days,
+        "aantalPersonenOpIngediendeWebaanvragen": None,
+    }
 
 
 def seed_catalogue(now: datetime) -> SandboxCatalogue:
     """Nine offered course types and their runs, dated from ``now`` so they stay upcoming; plus
-    one inactive and one unpublished type. See :class:`CatalogueSeed` for the special cases."""
+    an inactive, an unpublished and a retired (status "Vervallen") type. Every record has the
+    fields and value kinds of a live record (``shared/coachview-api.md``, "What live records
+    look like"): flags, nulls, floats, ``auditTrail``. See :class:`CatalogueSeed` for the
+    special cases."""
     today = now.astimezone(COACHVIEW_TZ).date()
+    created = datetime.combine(today - timedelta(days=120), time(15, 47, 18, 433000), UTC)
     soorten: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
 
-    def soort(code: str, naam: str, *, published: bool = True, inactive: bool = False) -> str:
+    def soort(
+        code: str, *, published: bool = True, inactive: bool = False, status: str = "Actief"
+    ) -> str:
+        naam, price, doel = _SOORTEN[code]
         soort_id = stable_id("opleidingssoort", code)
         soorten.append(
             {
                 "id": soort_id,
                 "code": code,
                 "naam": naam,
+                "doel": doel,
+                "doelgroep": None,
+                "vooropleiding": None,
+                "omschrijvingInhoud": (
+                    f"<p><strong>{naam}</strong>: {doel}</p>"
+                    "<ul><li>Praktijkgericht</li><li>Kleine groepen</li></ul>"
+                ),
+                "opmerking": None,
+                "totaalBedragExclBtwGepubliceerdeVerkoopregels": price,
+                "aantalOnderdelen": 1,
                 "publicatieWebsite": published,
                 "inactief": inactive,
+                "opleidingssoortStatusId": status,
+                "auditTrail": _audit(created),
             }
         )
         return soort_id
@@ -230,41 +350,26 @@ def seed_catalogue(now: datetime) -> SandboxCatalogue:
         days: int = 1,
         vrij: int = 8,
         status: str = "Definitief",
-        deadline_in: int | None = None,
+        published: bool = True,
     ) -> str:
         parent = next(s for s in soorten if s["id"] == soort_id)
-        start = datetime.combine(today + timedelta(days=start_in), time(9), COACHVIEW_TZ)
-        end = datetime.combine(
-            today + timedelta(days=start_in + days - 1), time(16, 30), COACHVIEW_TZ
+        first = today + timedelta(days=start_in)
+        record = _run_record(
+            parent, number, plaats, first, days=days, vrij=vrij, status=status, published=published
         )
-        deadline = today + timedelta(days=start_in - 3 if deadline_in is None else deadline_in)
-        run_id = stable_id("opleiding", f"{parent['code']}/{number}")
-        runs.append(
-            {
-                "id": run_id,
-                "code": f"{parent['code']}-{number:02d}",
-                "naam": f"{parent['naam']} {plaats}",
-                "opleidingssoortId": soort_id,
-                "opleidingStatusId": status,
-                "startDatum": format_coachview_datetime(start),
-                "eindDatum": format_coachview_datetime(end),
-                "aantalPlaatsenVrij": vrij,
-                "deadlineInschrijven": format_coachview_datetime(
-                    datetime.combine(deadline, time(), COACHVIEW_TZ)
-                ),
-            }
-        )
-        return run_id
+        record["auditTrail"] = _audit(created)
+        runs.append(record)
+        return str(record["id"])
 
-    vca = soort("VCA-B", "VCA Basis")
+    vca = soort("VCA-B")
     open_run = run(vca, 1, "Utrecht", 10, vrij=8)
     run(vca, 2, "Amersfoort", 24, vrij=12, status="TeStarten")
     run(vca, 3, "Zwolle", 38, vrij=5, status="TeStarten")
     run(vca, 4, "Utrecht", 52, vrij=12, status="TeStarten")
-    vol = soort("VCA-VOL", "VCA VOL")
+    vol = soort("VCA-VOL")
     run(vol, 1, "Utrecht", 17, days=2, vrij=3)
     run(vol, 2, "Eindhoven", 45, days=2, vrij=10, status="TeStarten")
-    bhv = soort("BHV-B", "BHV Basis")
+    bhv = soort("BHV-B")
     places = ("Utrecht", "Amersfoort", "Zwolle", "Arnhem")
     for number in range(1, 13):
         run(
@@ -276,27 +381,29 @@ def seed_catalogue(now: datetime) -> SandboxCatalogue:
             vrij=number,
             status="Definitief" if number <= 4 else "TeStarten",
         )
-    herhaling = soort("BHV-H", "BHV Herhaling")
+    herhaling = soort("BHV-H")
     full_run = run(herhaling, 1, "Utrecht", 5, vrij=0)
     run(herhaling, 2, "Zwolle", 19, vrij=6)
     run(herhaling, 3, "Arnhem", 33, vrij=9, status="TeStarten")
-    excel = soort("EXCEL-B", "Excel Basis")
-    past_deadline_run = run(excel, 1, "online", 3, vrij=4, deadline_in=-1)
+    excel = soort("EXCEL-B")
+    unpublished_run = run(excel, 1, "online", 3, vrij=4, published=False)
     run(excel, 2, "online", 30, vrij=7, status="TeStarten")
-    gevorderd = soort("EXCEL-G", "Excel Gevorderd")
+    gevorderd = soort("EXCEL-G")
     cancelled_run = run(gevorderd, 1, "online", 14, vrij=10, status="Geannuleerd")
     run(gevorderd, 2, "online", 42, vrij=6, status="TeStarten")
-    leiding = soort("LG", "Leidinggeven in de praktijk")
+    leiding = soort("LG")
     started_run = run(leiding, 1, "Amersfoort", -2, days=15, vrij=2)
     run(leiding, 2, "Utrecht", 60, days=3, vrij=8, status="TeStarten")
-    paid = soort("TM", "Timemanagement")
+    paid = soort("TM")
     run(paid, 1, "online", 21, vrij=10)
     run(paid, 2, "online", 49, vrij=12, status="TeStarten")
-    empty = soort("EHBO", "EHBO Basis")
-    inactive = soort("HEF", "Heftruckchauffeur", inactive=True)
+    empty = soort("EHBO")
+    inactive = soort("HEF", inactive=True)
     run(inactive, 1, "Zwolle", 20, vrij=6)
-    unpublished = soort("INC", "Incompany maatwerk", published=False)
+    unpublished = soort("INC", published=False)
     run(unpublished, 1, "op locatie", 15, vrij=12)
+    retired = soort("VCA-OUD", status="Vervallen")
+    run(retired, 1, "Utrecht", 12, vrij=12)
 
     seed = CatalogueSeed(
         open_soort=vca,
@@ -304,13 +411,14 @@ def seed_catalogue(now: datetime) -> SandboxCatalogue:
         paged_soort=bhv,
         full_soort=herhaling,
         full_run=full_run,
-        past_deadline_run=past_deadline_run,
+        unpublished_run=unpublished_run,
         cancelled_run=cancelled_run,
         started_run=started_run,
         paid_soort=paid,
         empty_soort=empty,
         inactive_soort=inactive,
         unpublished_soort=unpublished,
+        retired_soort=retired,
     )
     return SandboxCatalogue(soorten, runs, {paid}, seed)
 
@@ -506,6 +614,16 @@ _PERSOON_FIELDS = (
     "geslacht",
     "opmerking",
 )
+_AUDIT_FIELDS = tuple(
+    f"auditTrail.{name}"
+    for name in (
+        "aangemaaktDatumTijd",
+        "aangemaaktDoor",
+        "gewijzigdDatumTijd",
+        "gewijzigdDoor",
+        "etag",
+    )
+)
 _FIELDS: dict[str, tuple[str, ...]] = {
     "Webaanvragen": (
         "id",
@@ -539,17 +657,57 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "eindDatum",
     ),
     "WebaanvraagDeelnemers": ("id", "webaanvraagId", *_PERSOON_FIELDS),
-    "Opleidingssoorten": ("id", "code", "naam", "publicatieWebsite", "inactief"),
+    "Opleidingssoorten": (
+        "id",
+        "code",
+        "naam",
+        "doel",
+        "doelgroep",
+        "vooropleiding",
+        "omschrijvingInhoud",
+        "opmerking",
+        "totaalBedragExclBtwGepubliceerdeVerkoopregels",
+        "aantalOnderdelen",
+        "publicatieWebsite",
+        "inactief",
+        "opleidingssoortStatusId",
+        *_AUDIT_FIELDS,
+    ),
     "Opleidingen": (
         "id",
         "code",
         "naam",
-        "opleidingssoortId",
         "opleidingStatusId",
+        "opmerking",
+        "publicatie",
+        "publicatiePlanning",
+        "planningstype",
+        "planningsfrequentieAantal",
+        "planningsfrequentieTijdseenheid",
+        "planningWeekdagen",
+        "planningConflictafhandeling",
+        "begindatumOorspronkelijkeOpleiding",
+        "redenOpleidingGeannuleerdOmschrijving",
+        "deadlineInschrijven",
+        "deadlineUitschrijven",
+        "opleidingssoortId",
+        "contactpersoonId",
+        "contactpersoon2Id",
+        "startLocatieId",
+        "redenOpleidingGeannuleerdId",
+        "startDag",
+        "eindDag",
         "startDatum",
         "eindDatum",
+        "aantalPlaatsenMin",
+        "aantalPlaatsenMax",
         "aantalPlaatsenVrij",
-        "deadlineInschrijven",
+        "aantalPlaatsenBezet",
+        "totaalStudiebelasting",
+        "totaalAantalUur",
+        "aantalOnderdelen",
+        "aantalPersonenOpIngediendeWebaanvragen",
+        *_AUDIT_FIELDS,
     ),
 }
 """The fields each collection can be filtered and ordered on (dotted for nested objects)."""

@@ -77,7 +77,7 @@ async def test_full_cancelled_started_and_closed_runs_are_not_offered(
     anna = enrollbot.person()
     await anna.say("/start BHV-H")  # its first run is full
     assert len([b for b in anna.buttons if "place" in b]) == 2
-    await anna.say("/start EXCEL-B")  # its first run is past its enrollment deadline
+    await anna.say("/start EXCEL-B")  # its first run is not published (publicatie false)
     await anna.tap("Start over")
     assert len([b for b in anna.buttons if "place" in b]) == 1
     await anna.say("/start LG")  # its first run has already started

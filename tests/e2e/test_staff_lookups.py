@@ -63,6 +63,23 @@ async def test_a_lookup_by_number_shows_the_count_and_whether_the_contact_attend
     ) in text(answer)
 
 
+async def test_a_webaanvraag_with_nulls_where_the_count_was_still_shows(
+    desk: StaffDesk,
+) -> None:
+    stored = await desk.webaanvraag(SEED_ONLY_SELF)
+    stored.record.update(
+        aantalDeelnemers=None, contactpersoonIsDeelnemer=None, aanvraagDatum="gisteren"
+    )
+
+    answer = text(await desk.sam.say(f"/lookup {stored.nummer}"))
+    assert f"📄 Enrollment {stored.nummer}\n" in answer
+    assert "👥 number of participants unknown\n" in answer
+    assert "take part" not in answer  # neither "takes part" nor "does not": Coachview is silent
+    assert "Received" not in answer
+    recent = text(await desk.sam.say("/recent"))
+    assert f"{stored.nummer}\nContact Persoon · number of participants unknown" in recent
+
+
 async def test_a_lookup_by_id_e_mail_or_reference_finds_the_same_webaanvraag(
     desk: StaffDesk,
 ) -> None:
