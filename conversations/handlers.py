@@ -28,9 +28,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.catalogue import LINKED
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
-from bot.errors import CoachviewError, DraftConflict
+from bot.errors import CatalogueUnavailable, CoachviewError, DraftConflict
 from bot.i18n import LANGUAGES, N_, Language, Translator, translator
 from bot.reminders import RESUME
 from bot.services import BotContext, Services
@@ -40,6 +41,7 @@ from bot.submission import new_reference
 from conversations import courses
 from conversations import enrollment as flow
 from conversations.engine import (
+    AGAIN,
     CallbackData,
     Chat,
     Engine,
@@ -175,7 +177,20 @@ async def start_enrollment(
     welcome = t._("Hello! I will help you enroll in a course. It takes about two minutes.")
     notes = [welcome]
     if payload:
-        start = await _deep_link(engine, t, payload)
+        try:
+            start = await _deep_link(engine, t, payload)
+        except CatalogueUnavailable as failure:
+            # Not an unknown course: say so, and Try again follows the link again (RESTART).
+            await engine.begin(
+                chat,
+                step=flow.FIRST_STEP,
+                flow={"restart_with": payload},
+                notes=notes,
+                edit=edit,
+                failure=CatalogueUnavailable(LINKED, cause=failure.cause),
+                retry=f"{AGAIN}:{flow.RESTART}",
+            )
+            return
         if start is not None:
             step, enrollment, flow_state, note = start
             await engine.begin(
@@ -194,29 +209,29 @@ async def start_enrollment(
 async def _deep_link(
     engine: Engine, t: Translator, payload: str
 ) -> tuple[str, Enrollment | None, dict[str, Any], str] | None:
-    """Where a deep link starts: a run (``opleiding`` id) or a course type (id or code)."""
-    catalogue = engine.services.coachview
+    """Where a deep link starts: a run (``opleiding`` id) or a course type (id or code).
+
+    Raises :class:`CatalogueUnavailable` when the catalogue cannot be read (a failure is not
+    an unknown course).
+    """
+    catalogue = engine.services.catalogue
     now = engine.services.clock.now()
+    types = await courses.course_types(catalogue)
+    kind = courses.find_type(types, payload)
+    if kind is not None:
+        return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
     try:
-        types = await courses.course_types(catalogue)
-        kind = courses.find_type(types, payload)
-        if kind is not None:
-            return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
-        try:
-            run = await catalogue.get_opleiding(payload)
-        except CoachviewError:
-            return None
-        kind = courses.find_type(types, run.opleidingssoort_id)
-        if kind is None:
-            return None
-        if not run.open_for_enrollment(now):
-            note = t._("That date can no longer be booked. Please choose another one.")
-            return flow.CHOOSING_RUN, None, {"soort": kind.id}, note
-        enrollment = Enrollment(course=courses.choice_for_run(kind, run))
-        return flow.TYPING_FIRST_NAME, enrollment, {}, ""
-    except CoachviewError:
-        logger.warning("catalogue unavailable for a deep link", exc_info=True)
+        run = await catalogue.get_opleiding(payload)
+    except CoachviewError:  # Coachview does not know it (failures are CatalogueUnavailable)
         return None
+    kind = courses.find_type(types, run.opleidingssoort_id)
+    if kind is None:
+        return None
+    if not run.open_for_enrollment(now):
+        note = t._("That date can no longer be booked. Please choose another one.")
+        return flow.CHOOSING_RUN, None, {"soort": kind.id}, note
+    enrollment = Enrollment(course=courses.choice_for_run(kind, run))
+    return flow.TYPING_FIRST_NAME, enrollment, {}, ""
 
 
 # -- Messages and buttons -------------------------------------------------------------------------
