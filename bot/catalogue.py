@@ -53,7 +53,11 @@ class CatalogueSource(Protocol):
 
 
 class GuardedCatalogue:
-    """The catalogue reads of the conversation, each bounded by ``patience``."""
+    """The catalogue reads of the conversation, each bounded by ``patience``.
+
+    Every catalogue read of the conversation goes through here: a read the conversation comes
+    to need is added here, with the text a person reads when it fails.
+    """
 
     def __init__(
         self, source: CatalogueSource, *, patience: timedelta, outages: OutageTracker

@@ -37,7 +37,7 @@ LINK_DOWN = "Sorry, I can't load the course of your link right now."
 KEPT = "Everything you entered is kept."
 ALERT = "Coachview is not answering"
 RECOVERED = "Coachview answers again"
-PATIENCE = timedelta(seconds=1)
+PATIENCE = timedelta(seconds=2)  # short, yet ample for a loopback answer on a busy machine
 TTL = timedelta(minutes=10)
 
 
