@@ -21,8 +21,9 @@ When the catalogue cannot be read (:class:`~bot.errors.CatalogueUnavailable`, ra
 ``bot/catalogue.py`` at Coachview's failure or after the patience), the person reads why instead
 of the question, with a *Try again* button, and nothing they entered is lost: a question that
 could not be built is saved as the current step all the same (Try again, action ``again``, asks
-it again); an answer that could not be applied leaves the draft as it was (Try again, action
-``again:<action>``, applies the same button again, or runs the flow's action of that name).
+it again, or runs the flow's action the draft names under ``flow["again"]``, as a deep link that
+could not be followed does); an answer that could not be applied leaves the draft as it was (Try
+again, action ``again:<action>``, applies the same button again, through the step's handler).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 BACK: Final = "back"
-#: The Try again button after a catalogue failure; ``again:<action>`` repeats ``<action>``.
+#: The Try again button after a catalogue failure; ``again:<action>`` presses ``<action>`` again.
+#: A draft whose ``flow["again"]`` names one of the flow's actions runs that action instead.
 AGAIN: Final = "again"
 SKIP: Final = "skip"
 # Typed on a question that may be skipped, these mean "skip" ("no prefix", "no company").
@@ -347,12 +349,11 @@ class Engine:
         notes: Sequence[str] = (),
         edit: Message | None = None,
         failure: CatalogueUnavailable | None = None,
-        retry: str = AGAIN,
     ) -> State:
         """Open a new draft at ``step`` (cancelling an open one) and ask its question.
 
-        With ``failure`` (what led here could not be read) the draft shows that failure instead,
-        its Try again button doing ``retry``.
+        With ``failure`` (what led here could not be read) the draft shows that failure instead;
+        its Try again runs the action named by ``flow["again"]``, else asks the question.
         """
         now = self.services.clock.now()
         provisional = State(0, step, {}, (), dict(flow or {}), 0, None)
@@ -361,7 +362,7 @@ class Engine:
         if failure is None:
             prompt, _ = await self._ask(turn, self.flow[step])
         else:
-            prompt = unavailable(chat.t, failure, retry)
+            prompt = unavailable(chat.t, failure, AGAIN)
         with self.services.session() as session:
             draft = drafts.create_draft(
                 session,
@@ -406,8 +407,8 @@ class Engine:
             return None
         if inp.kind == "button" and (inp.action == AGAIN or inp.action.startswith(AGAIN + ":")):
             repeat = inp.action.partition(":")[2]
-            if not repeat or repeat in self.flow.actions:
-                return await self._again(chat, state, repeat, edit=edit)
+            if not repeat:
+                return await self._again(chat, state, edit=edit)
             inp = replace(inp, action=repeat, label="")
         step = self.flow[state.step]
         if (inp.kind == "button" and inp.action == BACK) or (
@@ -465,6 +466,7 @@ class Engine:
         if next_step.home:
             history = []
             turn.end_edit()
+        turn.flow.pop(AGAIN, None)  # what was to be tried again is behind us
         turn.state = replace(state, step=target, history=tuple(history))
         # A question that cannot be built is saved all the same: Try again asks it again.
         prompt, _ = await self._ask(turn, next_step)
@@ -509,14 +511,14 @@ class Engine:
         turn = self.turn(chat, replace(state, history=tuple(history)))
         await self.move(chat, turn, target, edit=edit, back=True)
 
-    async def _again(
-        self, chat: Chat, state: State, action: str, *, edit: Message | None
-    ) -> str | None:
-        """Try again: ask the current question again, or run the flow's ``action``."""
-        if not action:
-            return await self.redisplay(chat, state, edit=edit)
-        await self.flow.actions[action](self, chat, self.turn(chat, state), edit)
-        return None
+    async def _again(self, chat: Chat, state: State, *, edit: Message | None) -> str | None:
+        """Try again: the action the draft names (never one the button names: callback data
+        can be forged), else ask the current question again."""
+        action = state.flow.get(AGAIN)
+        if action in self.flow.actions:
+            await self.flow.actions[action](self, chat, self.turn(chat, state), edit)
+            return None
+        return await self.redisplay(chat, state, edit=edit)
 
     async def _ask(self, turn: Turn, step: Step) -> tuple[Prompt, CatalogueUnavailable | None]:
         """The step's question, or, when the catalogue cannot be read, why not and Try again."""

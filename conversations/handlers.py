@@ -184,11 +184,10 @@ async def start_enrollment(
             await engine.begin(
                 chat,
                 step=flow.FIRST_STEP,
-                flow={"restart_with": payload},
+                flow={"restart_with": payload, AGAIN: flow.RESTART},
                 notes=notes,
                 edit=edit,
                 failure=CatalogueUnavailable(LINKED, cause=failure.cause),
-                retry=f"{AGAIN}:{flow.RESTART}",
             )
             return
         if start is not None:

@@ -262,3 +262,22 @@ async def person_taps_try_again(person: Person, *, expect: str) -> None:
     if expect.startswith("Sorry"):
         # Still down: the button says so, since the message itself cannot change.
         assert answer.text == expect
+
+
+async def test_a_forged_try_again_runs_no_action(bot: RunningBot) -> None:
+    """Try again repeats a button through its question's own handler; the flow's actions
+    (send, cancel, start over) cannot be named by a forged button."""
+    anna = bot.person()
+    await to_review(anna, "vca-b", "Anna")
+    await anna.tap("📅 Change course")
+    draft = bot.open_draft(anna.user)
+    assert draft is not None
+    for action in ("SUBMIT", "CANCEL", "RESTART"):
+        data = f"e{draft.id:x}.{draft.version:x}.again:{action}"
+        answer = await anna.user.press_forged(data, message=anna.screen)
+        await bot.settle()
+        assert answer.text == "That button does not belong to this question."
+    assert bot.outbox() == []
+    after = bot.open_draft(anna.user)
+    assert after is not None
+    assert (after.id, after.version, after.data) == (draft.id, draft.version, draft.data)
