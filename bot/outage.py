@@ -8,14 +8,17 @@ the notification sender, survive a restart, and are sent once even when several 
 the database: each outage is an *incident* numbered in the alert's key (``catalogue-down:7``,
 ``catalogue-up:7``), and the newest such key says whether staff were told that it is down.
 
-Which success counts: only a read of something that failed for someone before. A person may
-browse course types from the cache while Coachview is down; that success proves nothing, and
-counting it would end the outage early and alert again at the next failure.
+Which success ends an outage: a read of something that failed for someone before (a person may
+browse course types from the cache while Coachview is down; that success proves nothing), and
+only when no read has failed for :attr:`OutageTracker.quiet` (a minute): a Coachview that fails
+every few requests, or answers just slower than the patience, is one outage, not an alert and a
+recovery notice per failure.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.exc import IntegrityError
@@ -37,22 +40,22 @@ UP_KEY: Final = "catalogue-up:"
 class OutageTracker:
     """Turns the conversation's failed and succeeded reads into staff alerts, one per outage."""
 
+    #: How long no read may have failed before a success ends the outage.
+    quiet: timedelta = timedelta(minutes=1)
+
     def __init__(self, services: Services) -> None:
         self.services = services
         # The reads that failed since the last recovery this process knows of.
         self._failed: set[str] = set()
+        self._last_failure: datetime | None = None
         # An outage alerted before this process started ends at its first success (the cache
         # starts empty, so that success was a real read).
         self._inherited = True
 
-    @property
-    def down(self) -> bool:
-        """Whether this process has seen a failure that no success has ended yet."""
-        return bool(self._failed)
-
     def failed(self, what: str, cause: str) -> None:
         """A read of ``what`` (e.g. ``runs:<id>``) failed for a person because of ``cause``."""
         self._failed.add(what)
+        self._last_failure = self.services.clock.now()
         self._inherited = False
         logger.warning("Coachview failed a person's catalogue read (%s): %s", what, cause)
         settings = self.services.settings
@@ -67,10 +70,15 @@ class OutageTracker:
         self._alert(DOWN_KEY, text)
 
     def succeeded(self, what: str) -> None:
-        """A read of ``what`` succeeded; after a failure of it, Coachview works again."""
+        """A read of ``what`` succeeded: after a failure of it, and a quiet minute, Coachview
+        works again."""
         inherited, self._inherited = self._inherited, False
-        if what not in self._failed and not inherited:
-            return
+        if not inherited:
+            if what not in self._failed:
+                return
+            last = self._last_failure
+            if last is not None and self.services.clock.now() - last < self.quiet:
+                return  # too soon to tell: keep the outage open
         self._failed.clear()
         if not inherited:
             logger.warning("Coachview answers the catalogue reads again (%s)", what)

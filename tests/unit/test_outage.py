@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.clock import ManualClock
 from bot.outage import OutageTracker
 from bot.services import Services
 from bot.store.models import Notification
@@ -50,9 +51,20 @@ def test_many_failures_are_one_alert_and_the_cause_is_named(services: Services) 
     assert "answered 500" in staff_messages(services)[0]
 
 
+def clock_of(services: Services) -> ManualClock:
+    clock = services.clock
+    assert isinstance(clock, ManualClock)
+    return clock
+
+
+def quiet_minute_passes(services: Services) -> None:
+    clock_of(services).advance(OutageTracker.quiet)
+
+
 def test_a_cached_read_does_not_end_the_outage(services: Services) -> None:
     tracker = OutageTracker(services)
     tracker.failed("runs of x", "no answer within 5 s")
+    quiet_minute_passes(services)
     tracker.succeeded("course types")  # from the cache: proves nothing
     assert kinds(services) == ["down"]
     tracker.succeeded("runs of x")
@@ -63,11 +75,26 @@ def test_a_cached_read_does_not_end_the_outage(services: Services) -> None:
     assert kinds(services) == ["down", "up", "down"]
 
 
+def test_a_flaky_coachview_is_one_outage(services: Services) -> None:
+    tracker = OutageTracker(services)
+    clock = clock_of(services)
+    for _ in range(10):  # every other read fails, for ten minutes
+        tracker.failed("runs of x", "Coachview answered 500")
+        clock.advance(30)
+        tracker.succeeded("runs of x")
+        clock.advance(30)
+    assert kinds(services) == ["down"]
+    quiet_minute_passes(services)
+    tracker.succeeded("runs of x")
+    assert kinds(services) == ["down", "up"]
+
+
 def test_two_processes_sharing_the_database_alert_once(services: Services) -> None:
     first, second = OutageTracker(services), OutageTracker(services)
     first.failed("course types", "refused")
     second.failed("runs of y", "refused")
     assert kinds(services) == ["down"]
+    quiet_minute_passes(services)
     first.succeeded("course types")
     second.succeeded("runs of y")
     assert kinds(services) == ["down", "up"]
