@@ -53,7 +53,7 @@ class OutageTracker:
         self._inherited = True
 
     def failed(self, what: str, cause: str) -> None:
-        """A read of ``what`` (e.g. ``runs:<id>``) failed for a person because of ``cause``."""
+        """A read of ``what`` (e.g. ``runs of <id>``) failed for a person because of ``cause``."""
         self._failed.add(what)
         self._last_failure = self.services.clock.now()
         self._inherited = False
@@ -102,10 +102,10 @@ class OutageTracker:
             if prefix == DOWN_KEY:
                 incident += 1
             key = f"{prefix}{incident}"
-            notifications.enqueue(
-                session, key=key, chat_id=chat_id, text=text, now=services.clock.now()
-            )
             try:
+                notifications.enqueue(
+                    session, key=key, chat_id=chat_id, text=text, now=services.clock.now()
+                )
                 session.commit()
             except IntegrityError:
                 # Another process queued the same incident's alert at the same moment.
