@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     submissions_paused: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # -- Never silence when Coachview fails (bot/catalogue.py) -----------------------------------
+    # How long a person waits for one catalogue read before the bot answers "I can't load ...
+    # right now" with a Try again button (the read goes on and fills the cache when it ends).
+    coachview_patience: timedelta = Field(default=timedelta(seconds=5), gt=timedelta(0))
+
+    @field_validator("coachview_patience", mode="before")
+    @classmethod
+    def _patience_seconds(cls, value: Any) -> Any:
+        return cls._seconds(value)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

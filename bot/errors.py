@@ -10,6 +10,7 @@
     │   ├── CoachviewRejected       400/422: Coachview refused the body; ``body`` says why
     │   ├── CoachviewForbidden      403: the API client lacks the scope for this call
     │   └── CoachviewNotFound       404: no such record
+    ├── CatalogueUnavailable        the conversation could not read the catalogue in time
     └── DraftConflict               a draft changed under us (another update or process won)
 
 Every :class:`CoachviewError` carries ``retryable`` (send again later: the same request may
@@ -23,6 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = [
+    "CatalogueUnavailable",
     "CoachviewAuthError",
     "CoachviewError",
     "CoachviewForbidden",
@@ -95,6 +97,20 @@ class CoachviewForbidden(CoachviewError):
 
 class CoachviewNotFound(CoachviewError):
     """404: the record does not exist (or is not visible to this API client)."""
+
+
+class CatalogueUnavailable(EnrollbotError):
+    """A catalogue read of the conversation failed or took longer than the patience allows.
+
+    ``message`` is the untranslated text for the person ("I can't load the dates right now"),
+    as :class:`~conversations.fields.Invalid` carries one; ``cause`` says why, for logs and staff
+    (never personal data). The conversation answers it with a *Try again* button.
+    """
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
 
 
 class DraftConflict(EnrollbotError):

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.catalogue import GuardedCatalogue
 from bot.clock import Clock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.i18n import Language, pick_language
+from bot.outage import OutageTracker
 from bot.store import people
 
 __all__ = ["BotContext", "BotData", "Services"]
@@ -63,6 +66,16 @@ class Services:
             people.set_language(session, user_id=user_id, language=language, now=self.clock.now())
             session.commit()
         self._languages[user_id] = language
+
+    @cached_property
+    def catalogue(self) -> GuardedCatalogue:
+        """The catalogue as the conversation reads it: each read bounded by the patience, its
+        failures reported to staff once per outage (``bot/catalogue.py``)."""
+        return GuardedCatalogue(
+            self.coachview,
+            patience=self.settings.coachview_patience,
+            outages=OutageTracker(self),
+        )
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and never across an ``await``."""

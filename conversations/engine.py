@@ -16,6 +16,14 @@ Skip button when it may be skipped.
 
 Inline buttons carry ``e<draft id>.<version>.<action>`` as callback data. The version grows with
 every saved answer, so a button on an outdated message, or forged data, changes nothing.
+
+When the catalogue cannot be read (:class:`~bot.errors.CatalogueUnavailable`, raised by
+``bot/catalogue.py`` at Coachview's failure or after the patience), the person reads why instead
+of the question, with a *Try again* button, and nothing they entered is lost: a question that
+could not be built is saved as the current step all the same (Try again, action ``again``, asks
+it again, or runs the flow's action the draft names under ``flow["again"]``, as a deep link that
+could not be followed does); an answer that could not be applied leaves the draft as it was (Try
+again, action ``again:<action>``, applies the same button again, through the step's handler).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.enrollment import Enrollment
+from bot.errors import CatalogueUnavailable
 from bot.i18n import N_, Translator, esc
 from bot.services import Services
 from bot.store import drafts
@@ -46,6 +55,7 @@ from bot.store.models import Draft
 from conversations.fields import Invalid
 
 __all__ = [
+    "AGAIN",
     "BACK",
     "SKIP",
     "Button",
@@ -60,11 +70,15 @@ __all__ = [
     "Turn",
     "esc",
     "retire_buttons",
+    "unavailable",
 ]
 
 logger = logging.getLogger(__name__)
 
 BACK: Final = "back"
+#: The Try again button after a catalogue failure; ``again:<action>`` presses ``<action>`` again.
+#: A draft whose ``flow["again"]`` names one of the flow's actions runs that action instead.
+AGAIN: Final = "again"
 SKIP: Final = "skip"
 # Typed on a question that may be skipped, these mean "skip" ("no prefix", "no company").
 _SKIP_WORDS: Final = ("skip", "overslaan", "-", "geen", "none", "nee", "no", "nvt", "n.v.t.")
@@ -334,13 +348,21 @@ class Engine:
         flow: dict[str, Any] | None = None,
         notes: Sequence[str] = (),
         edit: Message | None = None,
+        failure: CatalogueUnavailable | None = None,
     ) -> State:
-        """Open a new draft at ``step`` (cancelling an open one) and ask its question."""
+        """Open a new draft at ``step`` (cancelling an open one) and ask its question.
+
+        With ``failure`` (what led here could not be read) the draft shows that failure instead;
+        its Try again runs the action named by ``flow["again"]``, else asks the question.
+        """
         now = self.services.clock.now()
         provisional = State(0, step, {}, (), dict(flow or {}), 0, None)
         turn = Turn(provisional, enrollment or Enrollment(), chat.t, now, self.services)
         turn.flow = dict(flow or {})
-        prompt = await self.flow[step].ask(turn)
+        if failure is None:
+            prompt, _ = await self._ask(turn, self.flow[step])
+        else:
+            prompt = unavailable(chat.t, failure, AGAIN)
         with self.services.session() as session:
             draft = drafts.create_draft(
                 session,
@@ -360,11 +382,15 @@ class Engine:
 
     async def redisplay(
         self, chat: Chat, state: State, *, notes: Sequence[str] = (), edit: Message | None = None
-    ) -> None:
-        """Ask the current question again (after /help, /language, an invalid answer...)."""
+    ) -> str | None:
+        """Ask the current question again (after /help, /language, an invalid answer...).
+
+        Returns the translated reason when the question could not be built (already shown).
+        """
         turn = self.turn(chat, state)
-        prompt = await self.flow[state.step].ask(turn)
+        prompt, failure = await self._ask(turn, self.flow[state.step])
         await self._show(chat, state, prompt, notes=[*notes, *turn.notes], edit=edit)
+        return chat.t._(failure.message) if failure is not None else None
 
     async def handle(
         self, chat: Chat, state: State, inp: Input, *, edit: Message | None = None
@@ -379,6 +405,11 @@ class Engine:
             logger.info("update %s was applied before; asking again", chat.update_id)
             await self.redisplay(chat, state)
             return None
+        if inp.kind == "button" and (inp.action == AGAIN or inp.action.startswith(AGAIN + ":")):
+            repeat = inp.action.partition(":")[2]
+            if not repeat:
+                return await self._again(chat, state, edit=edit)
+            inp = replace(inp, action=repeat, label="")
         step = self.flow[state.step]
         if (inp.kind == "button" and inp.action == BACK) or (
             inp.kind == "text" and _is_back(chat.t, step, inp.text) and state.history
@@ -393,6 +424,13 @@ class Engine:
             if inp.kind != "button":
                 await self.redisplay(chat, state, notes=[f"⚠️ {esc(reason)}"])
             return reason
+        except CatalogueUnavailable as failure:
+            # Nothing is saved: Try again applies the same button to the same draft.
+            retry = f"{AGAIN}:{inp.action}" if inp.kind == "button" else AGAIN
+            if not _fits(state, retry):
+                retry = AGAIN
+            await self._show(chat, state, unavailable(chat.t, failure, retry), edit=edit)
+            return None
         if target == BACK:
             await self.back(chat, state, edit=edit)
         elif target is not None and target in self.flow.actions:
@@ -428,8 +466,10 @@ class Engine:
         if next_step.home:
             history = []
             turn.end_edit()
+        turn.flow.pop(AGAIN, None)  # what was to be tried again is behind us
         turn.state = replace(state, step=target, history=tuple(history))
-        prompt = await next_step.ask(turn)
+        # A question that cannot be built is saved all the same: Try again asks it again.
+        prompt, _ = await self._ask(turn, next_step)
         with self.services.session() as session:
             version = drafts.save_draft(
                 session,
@@ -470,6 +510,22 @@ class Engine:
         target = history.pop()
         turn = self.turn(chat, replace(state, history=tuple(history)))
         await self.move(chat, turn, target, edit=edit, back=True)
+
+    async def _again(self, chat: Chat, state: State, *, edit: Message | None) -> str | None:
+        """Try again: the action the draft names (never one the button names: callback data
+        can be forged), else ask the current question again."""
+        action = state.flow.get(AGAIN)
+        if action in self.flow.actions:
+            await self.flow.actions[action](self, chat, self.turn(chat, state), edit)
+            return None
+        return await self.redisplay(chat, state, edit=edit)
+
+    async def _ask(self, turn: Turn, step: Step) -> tuple[Prompt, CatalogueUnavailable | None]:
+        """The step's question, or, when the catalogue cannot be read, why not and Try again."""
+        try:
+            return await step.ask(turn), None
+        except CatalogueUnavailable as failure:
+            return unavailable(turn.t, failure, AGAIN), failure
 
     async def _apply(self, turn: Turn, step: Step, inp: Input) -> str | None:
         if inp.kind == "button":
@@ -544,6 +600,26 @@ class Engine:
         if step.skip is not None:
             row.append(Button(t._("Skip"), SKIP))
         return replace(prompt, buttons=[*prompt.buttons, row]) if row else prompt
+
+
+def unavailable(t: Translator, failure: CatalogueUnavailable, retry: str) -> Prompt:
+    """What a person reads when the catalogue cannot be read: why, and a Try again button."""
+    text = (
+        "⚠️ "
+        + esc(t._(failure.message))
+        + "\n"
+        + esc(t._("Everything you entered is kept. Please try again in a moment."))
+    )
+    return Prompt(text, [[Button(t._("🔄 Try again"), retry)]])
+
+
+def _fits(state: State, action: str) -> bool:
+    """Whether a button of this draft with ``action`` fits Telegram's 64 bytes."""
+    try:
+        CallbackData(state.id, state.version, action).encode()
+    except ValueError:
+        return False
+    return True
 
 
 async def retire_buttons(message: Message) -> None:

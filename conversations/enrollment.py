@@ -159,7 +159,7 @@ def _option(action: str) -> str:
 
 async def ask_course_type(turn: Turn) -> Prompt:
     t = turn.t
-    types = await courses.course_types(turn.services.coachview)
+    types = await courses.course_types(turn.services.catalogue)
     items = [(kind.naam, f"o:{kind.id}") for kind in types]
     rows, page, pages = _paged(t, items, int(turn.flow.get("page", 0)))
     turn.flow["page"] = page
@@ -182,7 +182,7 @@ async def course_type_chosen(turn: Turn, action: str) -> str | None:
 
 
 async def _chosen_type(turn: Turn) -> Opleidingssoort:
-    types = await courses.course_types(turn.services.coachview)
+    types = await courses.course_types(turn.services.catalogue)
     kind = courses.find_type(types, str(turn.flow.get("soort", "")))
     if kind is None:
         raise Invalid(N_("That course is no longer offered. Please choose another one."))
@@ -192,7 +192,7 @@ async def _chosen_type(turn: Turn) -> Opleidingssoort:
 async def ask_run(turn: Turn) -> Prompt:
     t = turn.t
     kind = await _chosen_type(turn)
-    runs = await courses.runs_of(turn.services.coachview, kind.id, now=turn.now)
+    runs = await courses.runs_of(turn.services.catalogue, kind.id, now=turn.now)
     items = [(courses.run_label(t, run), f"o:{run.id}") for run in runs]
     rows, page, pages = _paged(t, items, int(turn.flow.get("page", 0)))
     turn.flow["page"] = page
@@ -225,7 +225,7 @@ async def run_chosen(turn: Turn, action: str) -> str | None:
         turn.enrollment.course = courses.choice_for_type(kind)
     else:
         run_id = _option(action)
-        runs = await courses.runs_of(turn.services.coachview, kind.id, now=turn.now)
+        runs = await courses.runs_of(turn.services.catalogue, kind.id, now=turn.now)
         run = next((run for run in runs if run.id == run_id), None)
         if run is None:
             raise Invalid(N_("That date can no longer be booked. Please choose another one."))

@@ -28,9 +28,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.catalogue import LINKED
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
-from bot.errors import CoachviewError, CoachviewNotFound, CoachviewRejected, DraftConflict
+from bot.errors import CatalogueUnavailable, CoachviewNotFound, CoachviewRejected, DraftConflict
 from bot.i18n import LANGUAGES, N_, Language, Translator, translator
 from bot.reminders import RESUME
 from bot.services import BotContext, Services
@@ -40,6 +41,7 @@ from bot.submission import new_reference
 from conversations import courses
 from conversations import enrollment as flow
 from conversations.engine import (
+    AGAIN,
     CallbackData,
     Chat,
     Engine,
@@ -175,7 +177,19 @@ async def start_enrollment(
     welcome = t._("Hello! I will help you enroll in a course. It takes about two minutes.")
     notes = [welcome]
     if payload:
-        start = await _deep_link(engine, t, payload)
+        try:
+            start = await _deep_link(engine, t, payload)
+        except CatalogueUnavailable as failure:
+            # Not an unknown course: say so, and Try again follows the link again (RESTART).
+            await engine.begin(
+                chat,
+                step=flow.FIRST_STEP,
+                flow={"restart_with": payload, AGAIN: flow.RESTART},
+                notes=notes,
+                edit=edit,
+                failure=CatalogueUnavailable(LINKED, cause=failure.cause),
+            )
+            return
         if start is not None:
             step, enrollment, flow_state, note = start
             await engine.begin(
@@ -198,34 +212,32 @@ async def _deep_link(
 
     A run or course type that exists but is not open says so and offers what is: the other
     dates of its course type when that is open, else the course list. ``None``: unknown.
+    Raises :class:`CatalogueUnavailable` when the catalogue cannot be read (a failure is not
+    an unknown course).
     """
-    catalogue = engine.services.coachview
+    catalogue = engine.services.catalogue
     now = engine.services.clock.now()
+    types = await courses.course_types(catalogue)
+    kind = courses.find_type(types, payload)
+    if kind is not None:
+        return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
     try:
-        types = await courses.course_types(catalogue)
-        kind = courses.find_type(types, payload)
-        if kind is not None:
-            return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
-        try:
-            run = await catalogue.get_opleiding(payload)
-        except (CoachviewNotFound, CoachviewRejected):
-            run = None
-        if run is None:
-            closed = await catalogue.find_opleidingssoort(payload)
-            if closed is None:
-                return None
-            return flow.FIRST_STEP, None, {}, _not_open(t, closed.naam)
-        kind = courses.find_type(types, run.opleidingssoort_id)
-        if kind is None:
-            return flow.FIRST_STEP, None, {}, _not_open(t, run.naam)
-        if not run.open_for_enrollment(now):
-            note = t._("That date can no longer be booked. Please choose another one.")
-            return flow.CHOOSING_RUN, None, {"soort": kind.id}, note
-        enrollment = Enrollment(course=courses.choice_for_run(kind, run))
-        return flow.TYPING_FIRST_NAME, enrollment, {}, ""
-    except CoachviewError:
-        logger.warning("catalogue unavailable for a deep link", exc_info=True)
-        return None
+        run = await catalogue.get_opleiding(payload)
+    except (CoachviewNotFound, CoachviewRejected):  # Coachview does not know it
+        run = None
+    if run is None:
+        closed = await catalogue.find_opleidingssoort(payload)
+        if closed is None:
+            return None
+        return flow.FIRST_STEP, None, {}, _not_open(t, closed.naam)
+    kind = courses.find_type(types, run.opleidingssoort_id)
+    if kind is None:
+        return flow.FIRST_STEP, None, {}, _not_open(t, run.naam)
+    if not run.open_for_enrollment(now):
+        note = t._("That date can no longer be booked. Please choose another one.")
+        return flow.CHOOSING_RUN, None, {"soort": kind.id}, note
+    enrollment = Enrollment(course=courses.choice_for_run(kind, run))
+    return flow.TYPING_FIRST_NAME, enrollment, {}, ""
 
 
 def _not_open(t: Translator, name: str) -> str:

@@ -59,6 +59,7 @@ def test_values_are_read_from_the_environment_and_a_dotenv_file(monkeypatch, tmp
         ("MAX_PARTICIPANTS", "0", "MAX_PARTICIPANTS:"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be"),
         ("SUBMISSION_LEASE", "0", "SUBMISSION_LEASE:"),
+        ("COACHVIEW_PATIENCE", "0", "COACHVIEW_PATIENCE:"),
         ("SUBMISSION_RETRY_MAX", "1", "must not be shorter than SUBMISSION_RETRY_BASE"),
     ],
 )
@@ -79,6 +80,7 @@ def test_the_example_configuration_loads_and_durations_are_seconds_or_iso(monkey
     assert settings.submission_lease == timedelta(minutes=2)
     assert settings.catalogue_ttl == timedelta(minutes=10)
     assert settings.submissions_paused is False
+    assert settings.coachview_patience == timedelta(seconds=5)
     monkeypatch.setenv("SUBMISSION_RETRY_BASE", "0.05")
     monkeypatch.setenv("SUBMISSION_POLL", "PT1M")
     settings = load_settings(env_file=None)

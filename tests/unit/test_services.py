@@ -10,24 +10,14 @@ import pytest
 from sqlalchemy import event
 
 from bot import services as services_module
-from bot.clock import ManualClock
-from bot.coachview.client import CoachviewClient
-from bot.config import load_settings
 from bot.services import Services
-from bot.store.db import create_tables, open_engine
+from tests.unit.kit import unit_services
 
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = load_settings(
-        env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}", default_language="nl"
-    )
-    engine = open_engine(settings.database_url)
-    create_tables(engine)
-    client = CoachviewClient("http://127.0.0.1:9", "id", "secret")
-    yield Services(settings=settings, db=engine, coachview=client, clock=ManualClock())
-    await client.aclose()
-    engine.dispose()
+    async with unit_services(tmp_path / "bot.db", default_language="nl") as services:
+        yield services
 
 
 def count_queries(services: Services) -> list[str]:
