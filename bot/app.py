@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import staff
+from bot import links, staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
@@ -115,6 +115,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         .build(),
     )
     staff.register(application, settings)
+    links.register(application, settings)
     enrollment.register(application)
     application.add_error_handler(on_error)
     return application
