@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import links, staff
+from bot import inline, links, staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
@@ -116,6 +116,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
     )
     staff.register(application, settings)
     links.register(application, settings)
+    inline.register(application)
     enrollment.register(application)
     application.add_error_handler(on_error)
     return application
