@@ -64,7 +64,8 @@ class Terminal:
         await self.type(number)
 
 
-async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
+async def start_demo(tmp_path: Path) -> asyncio.subprocess.Process:
+    """``python -m bot`` without credentials, in ``tmp_path``, typed into and read from."""
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
@@ -72,7 +73,7 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
         "NO_COLOR": "1",
     }
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -82,6 +83,10 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
+    process = await start_demo(tmp_path)
     terminal = Terminal(process)
     try:
         await terminal.expect("Voor welke opleiding wil je je inschrijven")
@@ -113,6 +118,38 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         await terminal.expect("Nieuwe inschrijving")  # the demo's person is staff too
         await terminal.type("/recent")
         await terminal.expect(re.escape(number))
+        await terminal.type("/quit")
+        assert await asyncio.wait_for(process.wait(), WAIT) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in terminal.output
+
+
+async def test_staff_link_a_course_and_anyone_shares_one_inline_in_the_demo(
+    tmp_path: Path,
+) -> None:
+    process = await start_demo(tmp_path)
+    terminal = Terminal(process)
+    try:
+        await terminal.expect("Voor welke opleiding wil je je inschrijven")
+        await terminal.type("/link")
+        await terminal.press("VCA Basis (VCA-B)")
+        await terminal.press("📚 De opleiding, elke datum")
+        photo = await terminal.expect(r"📎 photo saved as (\S+-qr\.png)")
+        svg = await terminal.expect(r"📎 document saved as (\S+-qr\.svg)")
+        assert (tmp_path / photo[1]).read_bytes().startswith(b"\x89PNG")
+        assert b"<svg" in (tmp_path / svg[1]).read_bytes()
+        link = terminal.output[photo.end() : svg.start()]
+        assert "https://t.me/enrollbot_sandbox_bot?start=" in link
+
+        await terminal.type("@bot excel")
+        await terminal.expect(r"\[1\] Excel Basis — EXCEL-B · ")
+        await terminal.type("1")
+        card = await terminal.expect(r"\[✍️ Inschrijven → (https://t\.me/\S+)\]")
+        assert "📚 Excel Basis" in terminal.since_typed
+        assert card[1].startswith("https://t.me/enrollbot_sandbox_bot?start=")
         await terminal.type("/quit")
         assert await asyncio.wait_for(process.wait(), WAIT) == 0
     finally:
