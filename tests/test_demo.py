@@ -12,6 +12,8 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +66,10 @@ class Terminal:
         await self.type(number)
 
 
-async def start_demo(tmp_path: Path) -> asyncio.subprocess.Process:
-    """``python -m bot`` without credentials, in ``tmp_path``, typed into and read from."""
+@asynccontextmanager
+async def demo(tmp_path: Path) -> AsyncIterator[Terminal]:
+    """``python -m bot`` without credentials, in ``tmp_path``: its terminal, until the block
+    ends (then it must have ended by /quit, without a traceback)."""
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
@@ -73,7 +77,7 @@ async def start_demo(tmp_path: Path) -> asyncio.subprocess.Process:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
         "NO_COLOR": "1",
     }
-    return await asyncio.create_subprocess_exec(
+    process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -83,12 +87,20 @@ async def start_demo(tmp_path: Path) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    terminal = Terminal(process)
+    try:
+        yield terminal
+        await terminal.type("/quit")
+        assert await asyncio.wait_for(process.wait(), WAIT) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in terminal.output
 
 
 async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
-    process = await start_demo(tmp_path)
-    terminal = Terminal(process)
-    try:
+    async with demo(tmp_path) as terminal:
         await terminal.expect("Voor welke opleiding wil je je inschrijven")
         await terminal.press("Volgende »")
         await terminal.press("VCA Basis")
@@ -118,21 +130,12 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         await terminal.expect("Nieuwe inschrijving")  # the demo's person is staff too
         await terminal.type("/recent")
         await terminal.expect(re.escape(number))
-        await terminal.type("/quit")
-        assert await asyncio.wait_for(process.wait(), WAIT) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert "Traceback" not in terminal.output
 
 
 async def test_staff_link_a_course_and_anyone_shares_one_inline_in_the_demo(
     tmp_path: Path,
 ) -> None:
-    process = await start_demo(tmp_path)
-    terminal = Terminal(process)
-    try:
+    async with demo(tmp_path) as terminal:
         await terminal.expect("Voor welke opleiding wil je je inschrijven")
         await terminal.type("/link")
         await terminal.press("VCA Basis (VCA-B)")
@@ -150,10 +153,3 @@ async def test_staff_link_a_course_and_anyone_shares_one_inline_in_the_demo(
         card = await terminal.expect(r"\[✍️ Inschrijven → (https://t\.me/\S+)\]")
         assert "📚 Excel Basis" in terminal.since_typed
         assert card[1].startswith("https://t.me/enrollbot_sandbox_bot?start=")
-        await terminal.type("/quit")
-        assert await asyncio.wait_for(process.wait(), WAIT) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert "Traceback" not in terminal.output
