@@ -12,12 +12,15 @@ transaction as the confirmation:
   once, until 21:00; later still, or on the day itself, not at all: "tomorrow" would be wrong).
 
 A worker (:class:`CourseReminderKeeper`) looks every :attr:`CourseReminderKeeper.interval`
-seconds for due reminders. Each is checked against the cached catalogue: a cancelled run gets
-no reminder, a run that moved is reminded of at its new time, and when the catalogue cannot
-be read the reminder waits for the next round. A person who turned reminders off (the button
-under the confirmation and under each reminder, ``cr:off``; ``cr:on`` turns them on again)
-gets none. A process takes a reminder by a conditional update in the transaction that queues
-the message, so several processes send it once; the message is in the person's language.
+seconds for due reminders. Each is checked against the cached catalogue: a cancelled run gets no
+reminder, and when the catalogue cannot be read the reminder waits for the next round. A run
+found moved brings the person the news with a new calendar file (same ``UID``, next
+``SEQUENCE``: it replaces the event in their calendar), and the reminder follows the new date.
+Moves are noticed when the reminder falls due, so a run moved to an earlier day is noticed only
+while its old reminder time lies before the new start. A person who turned reminders off (the
+button under the confirmation and under each reminder, ``cr:off``; ``cr:on`` turns them on
+again) gets none. A process takes a reminder by a conditional update in the transaction that
+queues the message, so several processes send it once; the message is in the person's language.
 ``COURSE_REMINDERS=false`` turns the feature off: nothing is planned and no button shown.
 """
 
@@ -96,17 +99,6 @@ def queue_calendar(
         return False
     t = translator(_language(entry.language))
     course = str(entry.summary.get("course") or run.naam)
-    description = t._("Enrollment number {number} · course {code}").format(
-        number=nummer, code=run.code
-    )
-    event = CalendarEvent(
-        uid=event_uid(nummer, run.id),
-        summary=run.naam or course,
-        description=description,
-        start=run.start_datum,
-        end=run.eind_datum,
-        location=run_location(run),
-    )
     caption = t._("📅 The dates of <b>{course}</b>, for your calendar.").format(course=esc(course))
     return notifications.enqueue(
         session,
@@ -114,9 +106,28 @@ def queue_calendar(
         chat_id=entry.chat_id,
         text=caption,
         document_name=f"{_safe(run.code)}.ics",
-        document=calendar_file([event], stamp=now),
+        document=_calendar(t, nummer, run, now=now, sequence=0),
         now=now,
     )
+
+
+def _calendar(
+    t: Translator, nummer: str, run: Opleiding, *, now: datetime, sequence: int
+) -> bytes:
+    """The ``.ics`` of ``run`` in webaanvraag ``nummer`` (its start must be known)."""
+    assert run.start_datum is not None
+    description = t._("Enrollment number {number} · course {code}").format(
+        number=nummer, code=run.code
+    )
+    event = CalendarEvent(
+        uid=event_uid(nummer, run.id),
+        summary=run.naam,
+        description=description,
+        start=run.start_datum,
+        end=run.eind_datum,
+        location=run_location(run),
+    )
+    return calendar_file([event], stamp=now, sequence=sequence)
 
 
 def _safe(code: str) -> str:
@@ -129,6 +140,7 @@ def plan_reminder(
     settings: Settings,
     *,
     entry: OutboxEntry,
+    nummer: str,
     run: Opleiding,
     now: datetime,
 ) -> bool:
@@ -148,6 +160,7 @@ def plan_reminder(
         course=str(entry.summary.get("course") or run.naam),
         starts_at=run.start_datum,
         remind_at=remind_at(run.start_datum, settings.course_reminder_hour),
+        nummer=nummer,
         now=now,
     )
     return True
@@ -214,7 +227,6 @@ class CourseReminderKeeper:
         if run.opleiding_status_id == "Geannuleerd":
             return "cancelled", run
         if run.start_datum is not None and run.start_datum != reminder.starts_at:
-            reminder.starts_at = run.start_datum
             return "moved", run
         return "send", run
 
@@ -223,14 +235,17 @@ class CourseReminderKeeper:
     ) -> bool:
         settings = self.services.settings
         with self.services.session() as session:
-            if outcome == "moved":
-                course_reminders.move(
+            if outcome == "moved" and run is not None and run.start_datum is not None:
+                if course_reminders.move(
                     session,
                     reminder_id=reminder.id or 0,
-                    starts_at=reminder.starts_at,
-                    remind_at=remind_at(reminder.starts_at, settings.course_reminder_hour),
-                )
-                session.commit()
+                    was=reminder.starts_at,
+                    starts_at=run.start_datum,
+                    remind_at=remind_at(run.start_datum, settings.course_reminder_hour),
+                ):
+                    self._queue_move(session, reminder, run, now)
+                    session.commit()
+                    self.services.wake_notifications()
                 return False
             status = (
                 CourseReminderStatus.QUEUED if outcome == "send" else CourseReminderStatus.SKIPPED
@@ -246,11 +261,38 @@ class CourseReminderKeeper:
             session.commit()
         return True
 
+    def _queue_move(
+        self, session: Session, reminder: CourseReminder, run: Opleiding, now: datetime
+    ) -> None:
+        """The news that the run moved, with a calendar file that replaces the earlier one."""
+        assert run.start_datum is not None
+        t = self._translator(session, reminder)
+        revision = reminder.revision + 1
+        text = t._(
+            "📅 <b>{course}</b> has moved: it now starts {when}. This calendar file replaces "
+            "the earlier one."
+        ).format(
+            course=esc(reminder.course),
+            when=esc(t.datetime(run.start_datum, "EEEE d MMMM y, HH:mm")),
+        )
+        notifications.enqueue(
+            session,
+            key=f"calendar:{reminder.outbox_id}:{reminder.run_id}:{revision}",
+            chat_id=reminder.chat_id,
+            text=text,
+            document_name=f"{_safe(run.code)}.ics",
+            document=_calendar(t, reminder.nummer, run, now=now, sequence=revision),
+            now=now,
+        )
+
+    def _translator(self, session: Session, reminder: CourseReminder) -> Translator:
+        stored = people.get_language(session, user_id=reminder.user_id)
+        return translator(pick_language(stored, reminder.language, "nl"))
+
     def _queue(
         self, session: Session, reminder: CourseReminder, run: Opleiding | None, now: datetime
     ) -> None:
-        stored = people.get_language(session, user_id=reminder.user_id)
-        t = translator(pick_language(stored, reminder.language, "nl"))
+        t = self._translator(session, reminder)
         text = t._("⏰ Your course <b>{course}</b> starts tomorrow at {time}.").format(
             course=esc(reminder.course), time=t.time(reminder.starts_at)
         )

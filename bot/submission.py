@@ -347,7 +347,12 @@ class SubmissionWorker:
                 # The calendar first: the confirmation, with its buttons, stays the newest.
                 queue_calendar(session, entry=entry, nummer=created.nummer, run=run, now=now)
                 reminders = plan_reminder(
-                    session, self.services.settings, entry=entry, run=run, now=now
+                    session,
+                    self.services.settings,
+                    entry=entry,
+                    nummer=created.nummer,
+                    run=run,
+                    now=now,
                 )
             self._queue_confirmation(session, entry, created, now, reminders=reminders)
             self._queue_staff_notice(session, entry, created, now)

@@ -23,6 +23,7 @@ def plan(
     course: str,
     starts_at: datetime,
     remind_at: datetime,
+    nummer: str,
     now: datetime,
 ) -> bool:
     """Owe a reminder for ``run_id`` of outbox row ``outbox_id``; ``False`` if owed already."""
@@ -43,6 +44,7 @@ def plan(
             course=course,
             starts_at=starts_at,
             remind_at=remind_at,
+            nummer=nummer,
             created_at=now,
         )
     )
@@ -81,13 +83,23 @@ def settle(
     return bool(result.rowcount == 1)
 
 
-def move(session: Session, *, reminder_id: int, starts_at: datetime, remind_at: datetime) -> None:
-    """The run moved: remind at its new time."""
-    session.exec(
+def move(
+    session: Session,
+    *,
+    reminder_id: int,
+    was: datetime,
+    starts_at: datetime,
+    remind_at: datetime,
+) -> bool:
+    """The run moved from ``was`` to ``starts_at``: remind at the new time, one revision on.
+    ``False`` when another process recorded the move first."""
+    result = session.exec(
         sa.update(CourseReminder)
         .where(
             col(CourseReminder.id) == reminder_id,
             col(CourseReminder.status) == CourseReminderStatus.PENDING,
+            col(CourseReminder.starts_at) == was,
         )
-        .values(starts_at=starts_at, remind_at=remind_at)
+        .values(starts_at=starts_at, remind_at=remind_at, revision=CourseReminder.revision + 1)
     )
+    return bool(result.rowcount == 1)

@@ -203,7 +203,7 @@ class CourseReminder(SQLModel, table=True):
     ``remind_at`` (the day before, at a sensible local hour). A process takes it by moving
     ``status`` from pending in one conditional update, in the transaction that queues the
     message, so several processes send it once. ``starts_at`` follows the catalogue when the
-    run moves; ``reason`` says why one was skipped.
+    run moves (the person then gets a new calendar file); ``reason`` says why one was skipped.
     """
 
     __tablename__ = "course_reminders"
@@ -226,3 +226,7 @@ class CourseReminder(SQLModel, table=True):
     )
     reason: str | None = Field(default=None, max_length=32)
     created_at: datetime
+    #: The webaanvraag's number (the calendar event's UID) and how often the run moved since
+    #: (the SEQUENCE of the calendar file sent with the news).
+    nummer: str = Field(default="", max_length=64)
+    revision: int = 0

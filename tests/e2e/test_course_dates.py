@@ -178,14 +178,32 @@ async def test_the_day_before_each_enrollee_is_reminded_once(desk: Desk) -> None
     ]
 
 
-async def test_a_moved_date_is_reminded_of_at_its_new_time(desk: Desk) -> None:
+async def test_a_moved_date_brings_a_calendar_that_replaces_the_first(desk: Desk) -> None:
     anna = await desk.enroll("Anna", "en", desk.run["id"])
+    _, first = calendar_of(anna)
+    [first_event] = first.walk("VEVENT")
     desk.run["startDatum"] = "2026-04-02T13:30:00"
-    keeper = CourseReminderKeeper(desk.bot.services)
+    desk.run["eindDatum"] = "2026-04-02T17:00:00"
+    keepers = [CourseReminderKeeper(desk.bot.services) for _ in range(2)]
     desk.clock.advance(datetime(2026, 3, 27, 16, 0, tzinfo=UTC) - desk.clock.now())
-    assert await keeper.run_once() == 0  # the catalogue says it moved
+    moved = await asyncio.gather(*(keeper.run_once() for keeper in keepers))
+    assert moved == [0, 0]  # the catalogue says it moved: no reminder today
     [reminder] = desk.reminders()
     assert reminder.starts_at == datetime(2026, 4, 2, 11, 30, tzinfo=UTC)
+    await desk.bot.wait_for(lambda: anna.user.messages[-1].kind == "document", what="the news")
+    news = anna.user.messages[-1]
+    assert news.caption == (
+        "📅 VCA Basis has moved: it now starts Thursday 2 April 2026, 13:30. This calendar "
+        "file replaces the earlier one."
+    )
+    assert news.file is not None
+    [event] = Calendar.from_ical(news.file.data).walk("VEVENT")
+    assert str(event["uid"]) == str(first_event["uid"]), "the same event, replaced"
+    assert event.decoded("sequence") == 1 > first_event.decoded("sequence")
+    assert event.decoded("dtstart") == datetime(2026, 4, 2, 11, 30, tzinfo=UTC)
+    assert event.decoded("dtend") == datetime(2026, 4, 2, 15, 0, tzinfo=UTC)
+    assert [m.kind for m in anna.user.messages].count("document") == 2, "sent once"
+    keeper = keepers[0]
     desk.clock.advance(datetime(2026, 4, 1, 15, 0, tzinfo=UTC) - desk.clock.now())
     assert await keeper.run_once() == 1  # 17:00 summer time on 1 April
     await desk.bot.wait_for(lambda: anna.text.startswith("⏰"), what="the reminder")
