@@ -105,3 +105,12 @@ async def test_link_is_for_staff_only_and_speaks_dutch(desk: StaffDesk) -> None:
     )
     await desk.sam.say("/link vca-b")
     assert desk.sam.buttons[0] == "📚 De opleiding, elke datum"
+
+
+async def test_link_says_so_when_coachview_cannot_be_reached(desk: StaffDesk) -> None:
+    desk.coachview.faults.add(path="/api/v1/Opleidingssoorten", status=503, times=None)
+    await desk.sam.say("/link")
+    assert desk.sam.text == (
+        "Coachview cannot be reached right now. Please try again in a few minutes."
+    )
+    assert not any(m.file for m in desk.sam.user.messages)
