@@ -123,6 +123,13 @@ async def on_link(update: Update, context: BotContext) -> None:
         ).format(key=f"<code>{esc(key[:64])}</code>")
         await _say(context, chat_id, text)
         return
+    if not run.open_for_enrollment(context.services.clock.now()):
+        text = t._(
+            "That date is not open for enrollment (cancelled, full, started or past its "
+            "deadline). Type /link {code} to share another date of {course}."
+        ).format(code=esc(kind.code), course=esc(kind.naam))
+        await _say(context, chat_id, esc(text))
+        return
     await _share(context, chat_id, t, kind, run)
 
 

@@ -114,3 +114,12 @@ async def test_link_says_so_when_coachview_cannot_be_reached(desk: StaffDesk) ->
         "Coachview cannot be reached right now. Please try again in a few minutes."
     )
     assert not any(m.file for m in desk.sam.user.messages)
+
+
+async def test_a_date_that_is_not_open_is_not_linked(desk: StaffDesk) -> None:
+    await desk.sam.say(f"/link {desk.coachview.catalogue.seed.cancelled_run}")
+    assert desk.sam.text == (
+        "That date is not open for enrollment (cancelled, full, started or past its "
+        "deadline). Type /link EXCEL-G to share another date of Excel Gevorderd."
+    )
+    assert not any(m.file for m in desk.sam.user.messages)
