@@ -1,10 +1,10 @@
 """Anyone shares a course: inline mode (``@bot excel`` in any chat).
 
-The results are the open courses whose name or code contains the words typed (all of them for
-an empty query), at most Telegram's 50, by name; each shows its next dates, free places and
-place (when Coachview names one) in the description. Choosing one posts a short card with an
-*Enroll* button: the course's ``t.me`` deep link (:func:`bot.links.deep_link`), which opens the
-bot at that course's dates.
+The results are the open courses whose name or code contains the words typed (all of them for an
+empty query), by name, among the first 50 that match (Telegram's most results); each shows its
+next dates, free places and place (when Coachview names one) in the description. Choosing one
+posts a short card with an *Enroll* button: the course's ``t.me`` deep link
+(:func:`bot.links.deep_link`), which opens the bot at that course's dates.
 
 Nothing here asks Coachview per keystroke: the catalogue comes from the client's cache
 (``CATALOGUE_TTL``), and the results of each query are kept for :data:`RESULTS_TTL` per
@@ -16,6 +16,7 @@ button into the bot; the failure is logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -77,16 +78,21 @@ class InlineResults:
         if kept is not None and now < kept.until:
             return kept.results
         catalogue = services.coachview
-        results = []
-        for kind in await courses.course_types(catalogue):
-            haystack = f"{kind.naam} {kind.code}".casefold()
-            if not all(word in haystack for word in words):
-                continue
-            runs = await courses.runs_of(catalogue, kind.id, now=now)
-            if runs:
-                results.append(_article(t, kind, runs, bot_username))
-            if len(results) == INLINE_RESULTS_MAX:
-                break
+        matching = [
+            kind
+            for kind in await courses.course_types(catalogue)
+            if all(word in f"{kind.naam} {kind.code}".casefold() for word in words)
+        ][:INLINE_RESULTS_MAX]
+        # The dates of each course type (cached; on a cold cache fetched side by side, so the
+        # answer comes within Telegram's time for it).
+        dates = await asyncio.gather(
+            *(courses.runs_of(catalogue, kind.id, now=now) for kind in matching)
+        )
+        results = [
+            _article(t, kind, runs, bot_username)
+            for kind, runs in zip(matching, dates, strict=True)
+            if runs
+        ]
         self._kept[key] = _Kept(results, now + RESULTS_TTL)
         self._kept.move_to_end(key)
         while len(self._kept) > RESULTS_KEPT:
