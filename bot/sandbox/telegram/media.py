@@ -97,7 +97,8 @@ class MediaMethods:
         width, height = size
         if width + height > PHOTO_MAX_SIDES or max(width, height) > 20 * min(width, height):
             raise _bad("PHOTO_INVALID_DIMENSIONS")
-        file = dataclasses.replace(file, mime_type="image/png")
+        png = file.data.startswith(PNG_SIGNATURE)
+        file = dataclasses.replace(file, mime_type="image/png" if png else "image/jpeg")
         sizes = []
         longest = max(width, height)
         for side in (90, 320, 800, 1280):
@@ -105,7 +106,7 @@ class MediaMethods:
             sizes.append(
                 {
                     "file_id": file.file_id if side == 1280 else file.file_id + f"_{side}",
-                    "file_unique_id": f"AQAD{abs(hash((file.file_id, side))) % 10**8:08d}",
+                    "file_unique_id": f"AQAD{file.file_id[-8:]}{side}",
                     "width": round(width * scale),
                     "height": round(height * scale),
                     "file_size": len(file.data) if side == 1280 else len(file.data) // 4 + 1,
@@ -121,7 +122,7 @@ class MediaMethods:
         chat, file, caption, markup = self._common(params, "document", DOCUMENT_MAX_BYTES)
         document = {
             "file_id": file.file_id,
-            "file_unique_id": f"AgAD{abs(hash(file.file_id)) % 10**8:08d}",
+            "file_unique_id": f"AgAD{file.file_id[-8:]}",
             "file_name": file.name,
             "mime_type": file.mime_type,
             "file_size": len(file.data),
