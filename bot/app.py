@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import staff
+from bot import course_reminders, inline, links, staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
@@ -115,6 +115,9 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         .build(),
     )
     staff.register(application, settings)
+    links.register(application, settings)
+    inline.register(application)
+    course_reminders.register(application)
     enrollment.register(application)
     application.add_error_handler(on_error)
     return application
@@ -181,6 +184,9 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
         notifier = Notifier(services, application.bot, limiter)
         runtime.background.append(asyncio.create_task(notifier.run()))
         runtime.background.append(asyncio.create_task(DraftKeeper(services).run()))
+        if settings.course_reminders:
+            keeper = course_reminders.CourseReminderKeeper(services)
+            runtime.background.append(asyncio.create_task(keeper.run()))
     logger.info("bot @%s ready", application.bot.username)
 
 

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     def _patience_seconds(cls, value: Any) -> Any:
         return cls._seconds(value)
 
+    # -- Course reminders (bot/course_reminders.py): the message the day before a date starts --
+    course_reminders: bool = True
+    course_reminder_hour: int = Field(default=17, ge=7, le=20)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

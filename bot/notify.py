@@ -10,6 +10,8 @@ skipped for this round. A 429 holds that chat back for Telegram's ``retry_after`
 failure for a few seconds, the message staying queued; a message Telegram will never take
 (blocked bot, bad request) is marked failed and logged. Each message is claimed before it is
 sent, so two processes never send the same one.
+
+A row may carry a file (an enrollment's calendar): it goes as a document, the text its caption.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ExtBot
@@ -142,13 +144,23 @@ class Notifier:
             else None
         )
         try:
-            await self.bot.send_message(
-                item.chat_id,
-                item.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                rate_limit_args=BACKGROUND,
-            )
+            if item.document is not None:
+                await self.bot.send_document(
+                    item.chat_id,
+                    InputFile(item.document, filename=item.document_name or "file"),
+                    caption=item.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    rate_limit_args=BACKGROUND,
+                )
+            else:
+                await self.bot.send_message(
+                    item.chat_id,
+                    item.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    rate_limit_args=BACKGROUND,
+                )
         except RetryAfter:
             # The limiter holds this chat back for retry_after; the message stays queued.
             logger.warning("notification %s: flood control, trying again later", item.id)

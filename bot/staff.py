@@ -76,9 +76,11 @@ __all__ = [
     "COMMANDS",
     "lookup_text",
     "open_button_data",
+    "pressed_by_staff",
     "register",
     "set_commands",
     "split_text",
+    "staff_only",
     "trouble",
 ]
 
@@ -89,6 +91,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("lookup", N_("Look up an enrollment by number, id or e-mail")),
     ("recent", N_("The latest enrollments")),
     ("search", N_("Find enrollments by name, e-mail or company")),
+    ("link", N_("Share a course: its link and QR code")),  # bot/links.py
 )
 
 PAGE_SIZE: Final = 5
@@ -105,11 +108,28 @@ _LONGEST_WAIT = 60.0  # seconds of Telegram's flood control a reply waits out be
 # -- Wiring -------------------------------------------------------------------------------------
 
 
+def staff_only(settings: Settings) -> filters.User:
+    """The staff gate: a handler filter that passes only the users of ``STAFF_USER_IDS``."""
+    return filters.User(user_id=settings.staff_user_ids)
+
+
+async def pressed_by_staff(update: Update, context: BotContext) -> bool:
+    """The staff gate for buttons: a press by staff is answered and ``True``; anyone else's
+    is answered as an outdated button (nothing else happens) and ``False``."""
+    query = cast(CallbackQuery, update.callback_query)
+    user = cast(User, update.effective_user)
+    if user.id not in context.services.settings.staff_user_ids:
+        await enrollment.on_stale_button(update, context)
+        return False
+    await query.answer()
+    return True
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
     """Add the staff handlers; before the enrollment's, which answer unknown commands."""
     if not settings.staff_user_ids:
         return
-    staff = filters.User(user_id=settings.staff_user_ids)
+    staff = staff_only(settings)
     application.add_handler(TypeHandler(Update, _menu_on_first_update), group=-1)
     application.add_handler(CommandHandler("lookup", on_lookup, filters=staff))
     application.add_handler(CommandHandler("recent", on_recent, filters=staff))
@@ -224,11 +244,8 @@ async def on_search(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """A button of a staff answer or notice; for anyone not on staff, an outdated button."""
     query = cast(CallbackQuery, update.callback_query)
-    user = cast(User, update.effective_user)
-    if user.id not in context.services.settings.staff_user_ids:
-        await enrollment.on_stale_button(update, context)
+    if not await pressed_by_staff(update, context):
         return
-    await query.answer()
     chat_id, t = _where(update, context)
     message = query.message if isinstance(query.message, Message) else None
     data = query.data or ""

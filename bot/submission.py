@@ -53,7 +53,9 @@ from typing import Any, Final
 
 from sqlmodel import Session
 
-from bot.coachview.models import CreatedWebaanvraag
+from bot.coachview.models import CreatedWebaanvraag, Opleiding
+from bot.coachview.webaanvraag import run_ids
+from bot.course_reminders import plan_reminder, queue_calendar, reminder_button
 from bot.errors import (
     CoachviewError,
     CoachviewForbidden,
@@ -233,7 +235,7 @@ class SubmissionWorker:
             posted = True
             created = await self._post(entry, started_at)
             if created is not None:
-                self._succeeded(entry, created)
+                self._succeeded(entry, created, await self._run_of(entry))
         except asyncio.CancelledError:
             if not posted:
                 self._release(entry)
@@ -260,7 +262,8 @@ class SubmissionWorker:
             logger.info("outbox %s: not in Coachview; sending it", entry.id)
             return False
         logger.info("outbox %s was already in Coachview as %s", entry.id, found.nummer)
-        self._succeeded(entry, CreatedWebaanvraag(id=found.id, nummer=found.nummer))
+        created = CreatedWebaanvraag(id=found.id, nummer=found.nummer)
+        self._succeeded(entry, created, await self._run_of(entry))
         return True
 
     def _start_attempt(self, entry: OutboxEntry, now: datetime) -> bool:
@@ -304,7 +307,27 @@ class SubmissionWorker:
             outbox.release(session, entry_id=entry.id or 0, owner=self.owner)
             session.commit()
 
-    def _succeeded(self, entry: OutboxEntry, created: CreatedWebaanvraag) -> None:
+    async def _run_of(self, entry: OutboxEntry) -> Opleiding | None:
+        """The run the enrollment is for, for its calendar and reminder (from the cached
+        catalogue); ``None`` for "any date", or when it cannot be read (logged: the
+        confirmation then goes without them)."""
+        ids = run_ids(entry.payload)
+        if not ids:
+            return None
+        try:
+            async with asyncio.timeout(self.call_limit):
+                return await self.services.coachview.get_opleiding(ids[0])
+        except (TimeoutError, CoachviewError) as error:
+            logger.warning(
+                "outbox %s: the course date could not be read (%s); no calendar or reminder",
+                entry.id,
+                type(error).__name__,
+            )
+            return None
+
+    def _succeeded(
+        self, entry: OutboxEntry, created: CreatedWebaanvraag, run: Opleiding | None = None
+    ) -> None:
         now = self.services.clock.now()
         with self.services.session() as session:
             if not outbox.record_submitted(
@@ -319,7 +342,19 @@ class SubmissionWorker:
                 logger.warning("outbox %s: lease lost; the new owner records it", entry.id)
                 session.rollback()
                 return
-            self._queue_confirmation(session, entry, created, now)
+            reminders = False
+            if run is not None:
+                # The calendar first: the confirmation, with its buttons, stays the newest.
+                queue_calendar(session, entry=entry, nummer=created.nummer, run=run, now=now)
+                reminders = plan_reminder(
+                    session,
+                    self.services.settings,
+                    entry=entry,
+                    nummer=created.nummer,
+                    run=run,
+                    now=now,
+                )
+            self._queue_confirmation(session, entry, created, now, reminders=reminders)
             self._queue_staff_notice(session, entry, created, now)
             session.commit()
         logger.info("outbox %s submitted as webaanvraag %s", entry.id, created.nummer)
@@ -408,21 +443,27 @@ class SubmissionWorker:
         return entry.language if entry.language in LANGUAGES else "nl"
 
     def _queue_confirmation(
-        self, session: Session, entry: OutboxEntry, created: CreatedWebaanvraag, now: datetime
+        self,
+        session: Session,
+        entry: OutboxEntry,
+        created: CreatedWebaanvraag,
+        now: datetime,
+        *,
+        reminders: bool = False,
     ) -> None:
         t = translator(self._language(entry))
         text = t._(
             "✅ Your enrollment has been received. Its number is <b>{number}</b>. "
             "The training provider will contact you about the next steps."
         ).format(number=esc(created.nummer))
-        markup = None
+        rows: list[list[dict[str, str]]] = []
         if created.betaalprovider_redirect_url:
             text += "\n\n" + t._("Please complete the payment with the button below.")
-            markup = {
-                "inline_keyboard": [
-                    [{"text": t._("💳 Pay now"), "url": created.betaalprovider_redirect_url}]
-                ]
-            }
+            rows.append([{"text": t._("💳 Pay now"), "url": created.betaalprovider_redirect_url}])
+        if reminders:
+            text += "\n\n" + t._("I will remind you the day before the course starts.")
+            rows.append([reminder_button(t)])
+        markup = {"inline_keyboard": rows} if rows else None
         notifications.enqueue(
             session,
             key=f"confirm:{entry.id}",

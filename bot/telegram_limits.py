@@ -32,6 +32,10 @@ __all__ = [
     "CALLBACK_ANSWER_TEXT_MAX",
     "CALLBACK_ANSWER_TIMEOUT",
     "CALLBACK_DATA_MAX_BYTES",
+    "CAPTION_MAX",
+    "INLINE_QUERY_TIMEOUT",
+    "INLINE_RESULTS_MAX",
+    "INLINE_RESULT_ID_MAX_BYTES",
     "MESSAGE_DELETE_WINDOW",
     "MESSAGE_TEXT_MAX",
     "RATE_LIMITED_METHODS",
@@ -53,6 +57,19 @@ CALLBACK_ANSWER_TIMEOUT = timedelta(seconds=15)
 
 MESSAGE_DELETE_WINDOW = timedelta(hours=48)
 """A message can only be deleted if it was sent less than this long ago."""
+
+# Media and inline mode (course links, issue 14).
+CAPTION_MAX = 1024
+"""Characters of a photo's or document's caption after entity parsing."""
+
+INLINE_RESULTS_MAX = 50
+"""Results of one ``answerInlineQuery``."""
+
+INLINE_RESULT_ID_MAX_BYTES = 64
+"""Bytes of an inline result's ``id`` (at least 1, unique within one answer)."""
+
+INLINE_QUERY_TIMEOUT = timedelta(seconds=10)
+"""How long an inline query can be answered (the client gives up after about 10 s)."""
 
 BOT_COMMANDS_MAX = 100
 BOT_COMMAND_MAX_LENGTH = 32

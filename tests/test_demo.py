@@ -12,6 +12,8 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +66,10 @@ class Terminal:
         await self.type(number)
 
 
-async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
+@asynccontextmanager
+async def demo(tmp_path: Path) -> AsyncIterator[Terminal]:
+    """``python -m bot`` without credentials, in ``tmp_path``: its terminal, until the block
+    ends (then it must have ended by /quit, without a traceback)."""
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
@@ -84,6 +89,18 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
     )
     terminal = Terminal(process)
     try:
+        yield terminal
+        await terminal.type("/quit")
+        assert await asyncio.wait_for(process.wait(), WAIT) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in terminal.output
+
+
+async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
+    async with demo(tmp_path) as terminal:
         await terminal.expect("Voor welke opleiding wil je je inschrijven")
         await terminal.press("Volgende »")
         await terminal.press("VCA Basis")
@@ -113,10 +130,26 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         await terminal.expect("Nieuwe inschrijving")  # the demo's person is staff too
         await terminal.type("/recent")
         await terminal.expect(re.escape(number))
-        await terminal.type("/quit")
-        assert await asyncio.wait_for(process.wait(), WAIT) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert "Traceback" not in terminal.output
+
+
+async def test_staff_link_a_course_and_anyone_shares_one_inline_in_the_demo(
+    tmp_path: Path,
+) -> None:
+    async with demo(tmp_path) as terminal:
+        await terminal.expect("Voor welke opleiding wil je je inschrijven")
+        await terminal.type("/link")
+        await terminal.press("VCA Basis (VCA-B)")
+        await terminal.press("📚 De opleiding, elke datum")
+        photo = await terminal.expect(r"📎 photo saved as (\S+-qr\.png)")
+        svg = await terminal.expect(r"📎 document saved as (\S+-qr\.svg)")
+        assert (tmp_path / photo[1]).read_bytes().startswith(b"\x89PNG")
+        assert b"<svg" in (tmp_path / svg[1]).read_bytes()
+        link = terminal.output[photo.end() : svg.start()]
+        assert "https://t.me/enrollbot_sandbox_bot?start=" in link
+
+        await terminal.type("@bot excel")
+        await terminal.expect(r"\[1\] Excel Basis — EXCEL-B · ")
+        await terminal.type("1")
+        card = await terminal.expect(r"\[✍️ Inschrijven → (https://t\.me/\S+)\]")
+        assert "📚 Excel Basis" in terminal.since_typed
+        assert card[1].startswith("https://t.me/enrollbot_sandbox_bot?start=")

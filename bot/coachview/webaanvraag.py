@@ -50,7 +50,7 @@ from typing import Any
 
 from bot.enrollment import Enrollment, Participant
 
-__all__ = ["REFERENCE_FIELD", "IncompleteEnrollment", "build_webaanvraag"]
+__all__ = ["REFERENCE_FIELD", "IncompleteEnrollment", "build_webaanvraag", "run_ids"]
 
 REFERENCE_FIELD = "referentieNrKlant"
 
@@ -94,3 +94,13 @@ def build_webaanvraag(enrollment: Enrollment, *, reference: str | None = None) -
         opleiding["opleidingId"] = course.opleiding_id
     body["opleidingen"] = [opleiding]
     return body
+
+
+def run_ids(payload: dict[str, Any]) -> list[str]:
+    """The runs (``opleidingId``) a webaanvraag body asks for, in its order."""
+    found = []
+    for opleiding in payload.get("opleidingen") or []:
+        run_id = opleiding.get("opleidingId") if isinstance(opleiding, dict) else None
+        if isinstance(run_id, str) and run_id:
+            found.append(run_id)
+    return found

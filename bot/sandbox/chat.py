@@ -5,6 +5,11 @@ is sent as their message, and everything the bot sends or edits in their chat is
 arrives. Buttons are numbered; typing a number presses that button of the bot's latest message,
 or of the keyboard under the text field (a "share my number" button shares a demo phone
 number). ``/quit`` ends the demo.
+
+A photo or document the bot sends is saved under ``data/demo-files/`` and shown as its path.
+``@bot text`` (or ``@<the bot's username> text``) is an inline query as typed in any chat: the
+results are numbered, and typing a number shares that one (the card is shown as posted in a
+chat with a friend). A button that opens a ``t.me`` link to the bot follows it (``/start``).
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TextIO
+from urllib.parse import parse_qs, urlparse
 
-from bot.sandbox.telegram import ChatMessage, SandboxUser, TelegramSandbox
+from bot.sandbox.telegram import ChatMessage, InlineAnswer, SandboxUser, TelegramSandbox
 
 __all__ = ["TerminalChat"]
 
@@ -35,7 +42,11 @@ class TerminalChat:
         language_code: str = "nl",
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
+        files: Path = Path("data/demo-files"),
     ) -> None:
+        self.telegram = telegram
+        self.files = files
+        self._inline: InlineAnswer | None = None
         self.user: SandboxUser = telegram.user(first_name, language_code=language_code)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -71,7 +82,18 @@ class TerminalChat:
         """Send ``text``, or press the button whose number it is (of the latest message)."""
         latest = self.user.last_message
         choice = int(text) - 1 if text.isdigit() else -1
+        inline, self._inline = self._inline, None
+        if inline is not None and 0 <= choice < len(inline.results):
+            self._show_card(self.user.choose(inline, choice))
+            return
+        if text.startswith("@"):
+            await self._inline_query(text)
+            return
         if latest is not None and latest.buttons and 0 <= choice < len(latest.buttons):
+            url = latest.buttons[choice].url
+            if url is not None:
+                await self._open(url)
+                return
             answer = await self.user.press(choice, message=latest)
             if answer.text:
                 self._print(self._style(DIM, f"   ({answer.text})"))
@@ -86,13 +108,59 @@ class TerminalChat:
             return
         await self.user.send(text)
 
+    async def _inline_query(self, text: str) -> None:
+        """``@bot words``: the bot's inline results, numbered."""
+        mention, _, query = text.partition(" ")
+        if mention[1:].lower() not in ("bot", self.telegram.bot_username.lower()):
+            await self.user.send(text)
+            return
+        answer = await self.user.inline(query.strip())
+        if not answer.results:
+            self._print(self._style(DIM, "   (no results)"))
+            return
+        lines = [
+            f"[{number}] {result.title} — {result.description or ''}"
+            for number, result in enumerate(answer.results, start=1)
+        ]
+        self._print(self._style(DIM, "\n".join(["🔎 @" + self.telegram.bot_username, *lines])))
+        self._inline = answer
+
+    def _show_card(self, card: ChatMessage) -> None:
+        buttons = "   ".join(f"[{b.text} → {b.url}]" for b in card.buttons)
+        self._print(
+            self._style(DIM, "(shared in a chat with a friend, via @" + self.telegram.bot_username)
+            + ")\n"
+            + (card.text or "")
+            + ("\n   " + buttons if buttons else "")
+        )
+
+    async def _open(self, url: str) -> None:
+        """A link button: a deep link to this bot starts it there; others are shown."""
+        parsed = urlparse(url)
+        start = parse_qs(parsed.query).get("start")
+        if parsed.netloc == "t.me" and parsed.path.strip("/") == self.telegram.bot_username:
+            await self.user.send(f"/start {start[0]}" if start else "/start")
+            return
+        self._print(self._style(DIM, f"   (opens {url})"))
+
+    def _save(self, message: ChatMessage) -> str:
+        assert message.file is not None
+        self.files.mkdir(parents=True, exist_ok=True)
+        path = self.files / message.file.name
+        path.write_bytes(message.file.data)
+        return str(path)
+
     async def _print_replies(self) -> None:
         while True:
             message = await self.user.next_reply(timeout=None)
             self._show(message)
 
     def _show(self, message: ChatMessage) -> None:
-        lines = [self._style(BOLD, "🤖 ") + (message.text or "")]
+        body = message.text or ""
+        if message.file is not None and not message.edited:
+            saved = f"📎 {message.kind} saved as {self._save(message)}"
+            body = saved + ("\n" + message.caption if message.caption else "")
+        lines = [self._style(BOLD, "🤖 ") + body]
         if message.edited:
             lines[0] = self._style(DIM, "(✏️) ") + lines[0]
         number = 1

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 __all__ = [
+    "CourseReminder",
+    "CourseReminderStatus",
     "Draft",
     "DraftStatus",
     "InboxUpdate",
@@ -52,6 +54,8 @@ class Person(SQLModel, table=True):
     )
     language: str | None = Field(default=None, max_length=8)
     updated_at: datetime
+    #: Turned off the reminder the day before a course (bot/course_reminders.py).
+    reminders_off: bool | None = None
 
 
 class DraftStatus(StrEnum):
@@ -181,3 +185,48 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
+    #: A file sent with ``text`` as its caption (the calendar of an enrollment), if any.
+    document_name: str | None = Field(default=None, max_length=128)
+    document: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+
+
+class CourseReminderStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"  # the reminder is in the notifications table
+    SKIPPED = "skipped"  # cancelled run, reminders turned off, or too late
+
+
+class CourseReminder(SQLModel, table=True):
+    """The reminder the day before a run starts, owed to the contact person of an enrollment.
+
+    Planned when Coachview took the enrollment (one per outbox row and run); due at
+    ``remind_at`` (the day before, at a sensible local hour). A process takes it by moving
+    ``status`` from pending in one conditional update, in the transaction that queues the
+    message, so several processes send it once. ``starts_at`` follows the catalogue when the
+    run moves (the person then gets a new calendar file); ``reason`` says why one was skipped.
+    """
+
+    __tablename__ = "course_reminders"
+    __table_args__ = (
+        sa.UniqueConstraint("outbox_id", "run_id"),
+        sa.Index("ix_course_reminders_status_due", "status", "remind_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int
+    run_id: str = Field(max_length=64)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    user_id: int = Field(sa_type=sa.BigInteger)
+    language: str = Field(max_length=8)
+    course: str
+    starts_at: datetime
+    remind_at: datetime
+    status: CourseReminderStatus = Field(
+        default=CourseReminderStatus.PENDING, sa_type=sa.String(16)
+    )
+    reason: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    #: The webaanvraag's number (the calendar event's UID) and how often the run moved since
+    #: (the SEQUENCE of the calendar file sent with the news).
+    nummer: str = Field(default="", max_length=64)
+    revision: int = 0

@@ -31,8 +31,13 @@ def enqueue(
     text: str,
     now: datetime,
     reply_markup: dict[str, Any] | None = None,
+    document_name: str | None = None,
+    document: bytes | None = None,
 ) -> bool:
-    """Owe ``chat_id`` a message, once per ``key``; ``False`` if that key was queued before."""
+    """Owe ``chat_id`` a message, once per ``key``; ``False`` if that key was queued before.
+
+    With ``document``, the message is that file (named ``document_name``) with ``text`` as
+    its caption (at most 1,024 characters)."""
     exists = session.exec(select(Notification.id).where(Notification.key == key)).first()
     if exists is not None:
         return False
@@ -42,6 +47,8 @@ def enqueue(
             chat_id=chat_id,
             text=text,
             reply_markup=reply_markup,
+            document_name=document_name,
+            document=document,
             not_before=now,
             created_at=now,
         )

@@ -189,13 +189,16 @@ async def test_a_burst_of_100_enrollments_reaches_staff_whole_within_telegrams_l
 
             await bot.wait_for(lambda: len(group.messages) == 100, 60, "every staff notice")
             await bot.wait_for(
-                lambda: all(person.messages for person in enrollees), 30, "every confirmation"
+                lambda: all(len(person.messages) == 2 for person in enrollees),
+                30,
+                "every calendar and confirmation",
             )
     numbers = sorted(str(w.nummer) for w in coachview.webaanvragen)
     noticed = sorted((m.text or "").splitlines()[0].rsplit(" ", 1)[1] for m in group.messages)
     assert noticed == numbers and len(numbers) == 100
     for person in enrollees:
-        (confirmation,) = person.messages
+        calendar, confirmation = person.messages
+        assert calendar.file is not None and calendar.file.name.endswith(".ics")
         assert (confirmation.text or "").startswith("✅ Je inschrijving is ontvangen.")
     assert telegram.rate_limit_violations == []
 

@@ -93,6 +93,8 @@ async def test_a_killed_bot_continues_where_the_person_was(
     review = await reply_to(anna, "Tot dan!")
     assert "Anna van Dijk" in review
     await press(anna, "✅ Send enrollment")
+    calendar = await anna.next_message(timeout=60)
+    assert calendar.file is not None and calendar.file.name == "VCA-B-01.ics"
     confirmation = await anna.next_message(timeout=60)
     assert "Your enrollment has been received" in (confirmation.text or "")
 

@@ -58,6 +58,7 @@ async def test_staff_see_the_staff_commands_in_their_menus_and_nobody_else_does(
         BotCommand("lookup", "Look up an enrollment by number, id or e-mail"),
         BotCommand("recent", "The latest enrollments"),
         BotCommand("search", "Find enrollments by name, e-mail or company"),
+        BotCommand("link", "Share a course: its link and QR code"),
     ]
     everyone = [
         BotCommand("start", "Enroll in a course"),

@@ -49,8 +49,9 @@ async def test_a_course_that_must_be_paid_gets_a_pay_button(enrollbot: RunningBo
     await enrollbot.wait_for(lambda: "received" in anna.text)
     stored = enrollbot.coachview.webaanvragen[-1]
     assert "Please complete the payment with the button below." in anna.text
-    [button] = anna.screen.buttons
+    button, reminders = anna.screen.buttons
     assert button.text == "💳 Pay now"
+    assert reminders.text == "🔕 No reminders"
     assert button.url == f"{enrollbot.coachview.url}/betalen/{stored.id}"
 
 

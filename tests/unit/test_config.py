@@ -124,3 +124,26 @@ def test_the_program_stops_with_the_line_and_exit_code_2(tmp_path):
         "enrollbot: configuration error: STAFF_CHAT_ID: 'staff': input should be a valid "
         "integer, unable to parse string as an integer"
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("COURSE_REMINDERS", "maybe", "COURSE_REMINDERS: 'maybe'"),
+        ("COURSE_REMINDER_HOUR", "3", "greater than or equal to 7"),
+        ("COURSE_REMINDER_HOUR", "23", "COURSE_REMINDER_HOUR:"),
+    ],
+)
+def test_course_reminder_settings_are_checked(monkeypatch, variable, value, says):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"^{variable}:") as error:
+        load_settings()
+    assert says in str(error.value)
+
+
+def test_course_reminders_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("COURSE_REMINDERS", "false")
+    monkeypatch.setenv("COURSE_REMINDER_HOUR", "9")
+    settings = load_settings()
+    assert settings.course_reminders is False
+    assert settings.course_reminder_hour == 9

@@ -9,8 +9,9 @@
         reply = await anna.next_message()
 
 Modules: ``server`` (the HTTP server and the Bot API methods), ``users`` (the user side),
-``formatting`` (parse modes and entities), ``markup`` (keyboards), ``ratelimit`` (the limits
-of :mod:`bot.telegram_limits`), ``models`` (what tests read), ``state`` (chats and people).
+``formatting`` (parse modes and entities), ``markup`` (keyboards), ``media`` (photos,
+documents and inline mode), ``ratelimit`` (the limits of :mod:`bot.telegram_limits`),
+``models`` (what tests read), ``state`` (chats and people).
 """
 
 from bot.sandbox.telegram.models import (
@@ -19,9 +20,12 @@ from bot.sandbox.telegram.models import (
     BotCommand,
     CallbackAnswer,
     ChatMessage,
+    InlineAnswer,
     InlineButton,
+    InlineResult,
     KeyboardButton,
     ReplyKeyboard,
+    SentFile,
 )
 from bot.sandbox.telegram.server import TelegramSandbox
 from bot.sandbox.telegram.users import SandboxGroup, SandboxUser
@@ -33,11 +37,14 @@ __all__ = [
     "BotCommand",
     "CallbackAnswer",
     "ChatMessage",
+    "InlineAnswer",
     "InlineButton",
+    "InlineResult",
     "KeyboardButton",
     "ReplyKeyboard",
     "SandboxGroup",
     "SandboxUser",
+    "SentFile",
     "TelegramLimits",
     "TelegramSandbox",
 ]

@@ -17,9 +17,12 @@ __all__ = [
     "BotCommand",
     "CallbackAnswer",
     "ChatMessage",
+    "InlineAnswer",
     "InlineButton",
+    "InlineResult",
     "KeyboardButton",
     "ReplyKeyboard",
+    "SentFile",
 ]
 
 
@@ -116,12 +119,60 @@ class CallbackAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class SentFile:
+    """A file the bot uploaded (``sendPhoto``, ``sendDocument``): its name, type and bytes."""
+
+    file_id: str
+    name: str
+    mime_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InlineResult:
+    """One result of an inline answer, as the person's client lists it."""
+
+    id: str
+    type: str
+    title: str | None
+    description: str | None
+    message_text: str | None
+    raw: dict[str, Any] = field(repr=False)
+    inline_keyboard: tuple[tuple[InlineButton, ...], ...] = ()
+
+    @property
+    def buttons(self) -> list[InlineButton]:
+        """The inline buttons of the message the result posts, row by row."""
+        return [button for row in self.inline_keyboard for button in row]
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """The bot's answer to an inline query (``answerInlineQuery``); ``cached``: Telegram's
+    cache gave it without asking the bot."""
+
+    query_id: str
+    query: str
+    results: tuple[InlineResult, ...]
+    cache_time: int
+    is_personal: bool
+    next_offset: str
+    when: datetime
+    cached: bool = False
+
+    @property
+    def titles(self) -> list[str]:
+        return [result.title or "" for result in self.results]
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     """A message in a sandbox chat, sent by the bot or by a simulated person.
 
     ``text`` is the plain text after entity parsing and ``entities`` its Bot API entities
-    (UTF-16 offsets). ``kind`` is ``text``, ``sticker``, ``photo``, ``voice``, ``location`` or
-    ``contact``. ``raw`` is the Message object as the Bot API serialises it.
+    (UTF-16 offsets). ``kind`` is ``text``, ``sticker``, ``photo``, ``document``, ``voice``,
+    ``location`` or ``contact``; a photo or document the bot sent has ``file`` and
+    ``caption``. ``raw`` is the Message object as the Bot API serialises it.
     """
 
     chat_id: int
@@ -139,6 +190,8 @@ class ChatMessage:
     force_reply: bool = False
     edit_date: datetime | None = None
     deleted: bool = False
+    caption: str | None = None
+    file: SentFile | None = None
 
     @property
     def edited(self) -> bool:
@@ -170,6 +223,10 @@ class ChatMessage:
         """One line for transcripts and assertion messages."""
         who = "bot" if self.from_bot else "user"
         body = repr(self.text) if self.text is not None else f"<{self.kind}>"
+        if self.file is not None:
+            body = f"<{self.kind} {self.file.name}>" + (
+                f" {self.caption!r}" if self.caption else ""
+            )
         notes = []
         if self.buttons:
             notes.append("buttons " + repr(self.button_texts))

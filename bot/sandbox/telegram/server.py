@@ -6,9 +6,10 @@ JSON body or multipart; answers use Telegram's envelope and error texts, so PTB 
 exceptions it raises against Telegram. Everything runs on the caller's event loop.
 
 Simulated people (:meth:`TelegramSandbox.user`, :meth:`TelegramSandbox.group`) create the
-updates that the bot fetches with ``getUpdates``. Not modelled: webhooks deliver nothing
-(``setWebhook`` is stored, so ``getUpdates`` conflicts as on Telegram), inline mode, files and
-media sent by the bot (those methods answer 404 like any unknown method).
+updates that the bot fetches with ``getUpdates``. Photos and documents the bot sends, and inline
+mode, are in :mod:`bot.sandbox.telegram.media`. Not modelled: webhooks deliver nothing
+(``setWebhook`` is stored, so ``getUpdates`` conflicts as on Telegram), other media sent by the
+bot (those methods answer 404 like any unknown method).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from bot.sandbox.telegram.formatting import (
     with_bot_commands,
 )
 from bot.sandbox.telegram.markup import Markup, parse_reply_markup
+from bot.sandbox.telegram.media import InlineMode, MediaMethods
 from bot.sandbox.telegram.models import (
     ApiCall,
     ApiError,
@@ -339,6 +341,11 @@ class TelegramSandbox:
                 "getChat": self._get_chat,
             }.items()
         }
+        # Files and inline mode (bot/sandbox/telegram/media.py).
+        self.media = MediaMethods(self)
+        self.inline = InlineMode(self)
+        for name, handler in {**self.media.methods(), **self.inline.methods()}.items():
+            self._methods[name.lower()] = (name, handler)
 
     # -- Lifecycle -------------------------------------------------------------------------
 
@@ -716,7 +723,7 @@ class TelegramSandbox:
             **self.bot_json(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -809,6 +816,8 @@ class TelegramSandbox:
         formatted = self._formatted(params, text)
         self._check_writable(chat)
         message = self._editable(chat, message_id)
+        if message.file is not None:
+            raise _bad("there is no text in the message to edit")
         self._check_text(formatted)
         inline_json = _keyboard_json(markup)
         if (
@@ -1350,10 +1359,12 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         form = await request.post()
         for name, value in form.items():
             if isinstance(value, web.FileField):
+                data = value.file.read()
                 params[name] = {
                     "filename": value.filename,
                     "content_type": value.content_type,
-                    "size": len(value.file.read()),
+                    "size": len(data),
+                    "data": data,
                 }
             else:
                 params[name] = value

@@ -19,6 +19,7 @@ from bot.sandbox.telegram.models import (
     BotCommand,
     CallbackAnswer,
     ChatMessage,
+    InlineAnswer,
     InlineButton,
     ReplyKeyboard,
 )
@@ -442,6 +443,46 @@ class SandboxUser(_ChatSide):
     def visible_commands(self) -> list[BotCommand]:
         """The command menu this person sees in the chat with the bot."""
         return self._sandbox.commands_for(self.person, self._chat)
+
+    # -- Inline mode (bot/sandbox/telegram/media.py) -----------------------------------------
+
+    async def inline(
+        self,
+        query: str,
+        *,
+        chat_type: str = "sender",
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> InlineAnswer:
+        """Type ``@bot query`` in any chat and wait for the results: from Telegram's cache
+        while an earlier answer to the same query is fresh (the bot hears nothing), else the
+        bot's ``answerInlineQuery``."""
+        inline = self._sandbox.inline
+        cached = inline.cached(self.person, query)
+        if cached is not None:
+            return cached
+        query_id, update = inline.ask(self.person, query, chat_type)
+        if update is None:
+            raise AssertionError("the bot's allowed_updates exclude inline_query")
+        answer = await inline.signal.wait_for(lambda: inline.answer_of(query_id), timeout)
+        if answer is None:
+            raise AssertionError(
+                f"{self._who()}: the bot did not answer the inline query {query!r} within "
+                f"{timeout:g} s (answerInlineQuery)"
+            )
+        return answer
+
+    def choose(
+        self, answer: InlineAnswer, result: int | str = 0, *, into: SandboxGroup | None = None
+    ) -> ChatMessage:
+        """Choose an inline result (by position or id): its message is posted in ``into``
+        (a group), or else in a chat with someone outside the sandbox; the bot gets a
+        ``chosen_inline_result``."""
+        if isinstance(result, int):
+            chosen = answer.results[result]
+        else:
+            chosen = next(item for item in answer.results if item.id == result)
+        chat = into._chat if into is not None else None
+        return self._sandbox.inline.choose(self.person, answer, chosen, chat)
 
     def block(self) -> None:
         """Block the bot: its messages now get 403, and it gets a my_chat_member update."""
