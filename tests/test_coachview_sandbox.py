@@ -18,7 +18,7 @@ from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
 from bot.coachview.models import parse_coachview_datetime
 from bot.errors import CoachviewUnavailable
-from bot.sandbox.coachview import CoachviewSandbox, derive_participants
+from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness, derive_participants
 from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are fixtures
     SEED_ONLY_OTHERS,
     SEED_ONLY_SELF,
@@ -287,6 +287,8 @@ async def test_token_endpoint_like_identityserver(
         "api",
         "Webaanvragen.Schrijven",
         "Webaanvragen.Lezen",
+        "WebaanvraagOpleidingen.Lezen",
+        "WebaanvraagDeelnemers.Lezen",
         "Opleidingen.Lezen",
         "Opleidingssoorten.Lezen",
     }
@@ -595,3 +597,84 @@ async def test_runs_standalone_and_prints_how_to_connect():
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+# -- As strict as the evidence -----------------------------------------------------------------
+
+
+async def test_each_endpoint_needs_its_own_scope(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    for path, scope in [
+        ("/api/v1/Webaanvragen", "Webaanvragen.Lezen"),
+        ("/api/v1/WebaanvraagOpleidingen", "WebaanvraagOpleidingen.Lezen"),
+        ("/api/v1/WebaanvraagDeelnemers", "WebaanvraagDeelnemers.Lezen"),
+        ("/api/v1/Opleidingen", "Opleidingen.Lezen"),
+        ("/api/v1/Opleidingssoorten", "Opleidingssoorten.Lezen"),
+    ]:
+        others = " ".join(s for s in SCOPES if s != scope)
+        without = await http.get(path, headers=await bearer(http, sandbox, scope=others))
+        assert without.status_code == 403, path
+        only = await http.get(path, headers=await bearer(http, sandbox, scope=f"api {scope}"))
+        assert only.status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("switch", "query", "key"),
+    [
+        ("refuse_reference_filter", {"where": "referentieNrKlant=TG-1"}, "where"),
+        ("refuse_less_than", {"where": "aanvraagDatum<01-01-2030"}, "where"),
+        ("refuse_less_than", {"where": "aantalDeelnemers<=2"}, "where"),
+        ("refuse_dotted_filters", {"where": "contactpersoon.emailadres=a@b.nl"}, "where"),
+        ("refuse_dotted_filters", {"orderby": "contactpersoon.achternaam asc"}, "orderby"),
+        ("refuse_several_orderby_keys", {"orderby": "aanvraagDatum desc,nummer desc"}, "orderby"),
+    ],
+)
+async def test_each_unverified_query_form_can_be_refused_with_a_400(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox, switch: str, query: dict[str, str], key
+):
+    headers = await bearer(http, sandbox)
+    assert (await http.get(WEBAANVRAGEN, params=query, headers=headers)).status_code == 200
+
+    setattr(sandbox.strict, switch, True)
+
+    refused = await http.get(WEBAANVRAGEN, params=query, headers=headers)
+    assert refused.status_code == 400
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert list(problem_errors(refused.text)) == [key]
+    # What is confirmed still works under every switch.
+    sandbox.strict = Strictness.evidence()
+    for confirmed in (
+        {"where": "aanvraagDatum>=01-01-2020;nummer>1000", "orderby": "aanvraagDatum desc"},
+        {"where": "nummer=1001,1002"},
+    ):
+        answer = await http.get(WEBAANVRAGEN, params=confirmed, headers=headers)
+        assert answer.status_code == 200, confirmed
+
+
+@pytest.mark.parametrize(
+    ("switch", "path"),
+    [
+        ("lack_webaanvraag_opleidingen", "/api/v1/WebaanvraagOpleidingen"),
+        ("lack_webaanvraag_deelnemers", "/api/v1/WebaanvraagDeelnemers"),
+    ],
+)
+async def test_a_webaanvraag_sub_endpoint_can_be_missing(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox, switch: str, path: str
+):
+    headers = await bearer(http, sandbox)
+    assert (await http.get(path, headers=headers)).status_code == 200
+    setattr(sandbox.strict, switch, True)
+    assert (await http.get(path, headers=headers)).status_code == 404
+    assert (await http.get(WEBAANVRAGEN, headers=headers)).status_code == 200
+
+
+async def test_the_201_answer_can_leave_out_the_id(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    sandbox.strict.omit_created_id = True
+    headers = await bearer(http, sandbox)
+    created = await http.post(WEBAANVRAGEN, json=webaanvraag_body(), headers=headers)
+    assert created.status_code == 201
+    assert set(created.json()) == {"nummer", "betaalproviderRedirectUrl"}
+    assert created.json()["nummer"] == sandbox.webaanvragen[0].nummer

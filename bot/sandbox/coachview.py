@@ -36,6 +36,10 @@ is not (every such choice is marked *guess* below):
   the seed's three scenarios (:func:`derive_participants`). Inactive or unpublished course types
   and full runs are accepted: a webaanvraag enrolls nobody yet (*guess*).
 
+Every query form no live integration has shown to work can be refused, and each unverified
+answer left out, with :attr:`CoachviewSandbox.strict` (:class:`Strictness`): a sandbox as strict as
+the evidence (``sandbox.strict = Strictness.evidence()`` switches everything on).
+
 Faults are injected with :attr:`CoachviewSandbox.faults` (:class:`Faults`); a refused connection
 is a stopped sandbox: ``stop()`` then ``start()`` serves again on the same port with the same
 data. Run ``python -m bot.sandbox.coachview --port 8081`` to poke at it by hand.
@@ -83,6 +87,7 @@ __all__ = [
     "SandboxBudget",
     "SandboxCatalogue",
     "StoredWebaanvraag",
+    "Strictness",
     "derive_participants",
     "main",
     "seed_catalogue",
@@ -94,6 +99,8 @@ SCOPES = (
     "api",
     "Webaanvragen.Schrijven",
     "Webaanvragen.Lezen",
+    "WebaanvraagOpleidingen.Lezen",
+    "WebaanvraagDeelnemers.Lezen",
     "Opleidingen.Lezen",
     "Opleidingssoorten.Lezen",
 )
@@ -102,13 +109,13 @@ SCOPES = (
 ENDPOINT_SCOPES = {
     ("GET", "Webaanvragen"): "Webaanvragen.Lezen",
     ("POST", "Webaanvragen"): "Webaanvragen.Schrijven",
-    ("GET", "WebaanvraagOpleidingen"): "Webaanvragen.Lezen",
-    ("GET", "WebaanvraagDeelnemers"): "Webaanvragen.Lezen",
+    ("GET", "WebaanvraagOpleidingen"): "WebaanvraagOpleidingen.Lezen",
+    ("GET", "WebaanvraagDeelnemers"): "WebaanvraagDeelnemers.Lezen",
     ("GET", "Opleidingssoorten"): "Opleidingssoorten.Lezen",
     ("GET", "Opleidingen"): "Opleidingen.Lezen",
 }
-"""The scope each endpoint needs (*guess*: only ``Webaanvragen.Schrijven`` and
-``Opleidingen.Lezen`` are seen in working integrations)."""
+"""The scope each endpoint needs, one of its own each (*guess*: only ``Webaanvragen.Schrijven``
+and ``Opleidingen.Lezen`` are seen in working integrations)."""
 
 MAX_TAKE = 100
 _API = "/api/v1/"
@@ -320,6 +327,64 @@ _seed = seed_catalogue  # CoachviewSandbox's flag of the same name hides the fun
 
 def _empty_seed() -> CatalogueSeed:
     return CatalogueSeed(*([""] * len(CatalogueSeed.__dataclass_fields__)))
+
+
+# -- Strictness --------------------------------------------------------------------------------
+
+
+@dataclass
+class Strictness:
+    """Switches that make the sandbox refuse what is not verified against a live Coachview.
+
+    Each ``refuse_*`` switch answers a query that uses that form with a 400 problem-details
+    body naming ``where`` or ``orderby``; ``lack_*`` makes an endpoint answer 404 as if it did not
+    exist; ``omit_created_id`` leaves ``id`` out of the 201 answer to ``POST Webaanvragen``.
+    """
+
+    refuse_reference_filter: bool = False
+    """``where`` on ``referentieNrKlant``."""
+    refuse_less_than: bool = False
+    """The ``<`` and ``<=`` operators (``>`` and ``>=`` are confirmed)."""
+    refuse_dotted_filters: bool = False
+    """Nested fields (``contactpersoon.emailadres``) in ``where`` or ``orderby``."""
+    refuse_several_orderby_keys: bool = False
+    """More than one key in ``orderby``."""
+    lack_webaanvraag_opleidingen: bool = False
+    lack_webaanvraag_deelnemers: bool = False
+    omit_created_id: bool = False
+
+    @classmethod
+    def evidence(cls) -> Strictness:
+        """Everything switched on: only what live integrations have shown works."""
+        return cls(**dict.fromkeys(cls.__dataclass_fields__, True))
+
+    def lacks(self, resource: str) -> bool:
+        return (resource == "WebaanvraagOpleidingen" and self.lack_webaanvraag_opleidingen) or (
+            resource == "WebaanvraagDeelnemers" and self.lack_webaanvraag_deelnemers
+        )
+
+    def check_query(self, resource: str, where: str | None, orderby: str | None) -> None:
+        """Raise the 400 of the first refused form the query uses."""
+        for part in (where or "").split(";"):
+            match = _CONDITION.match(part)
+            if match is None:
+                continue
+            name, op, _ = match.groups()
+            if self.refuse_less_than and op in ("<", "<="):
+                raise _BadRequest("where", f"Operator '{op}' wordt niet ondersteund.")
+            if self.refuse_dotted_filters and "." in name:
+                raise _BadRequest("where", f"Onbekend veld '{name.strip()}'.")
+            if (
+                self.refuse_reference_filter
+                and resource == "Webaanvragen"
+                and name.strip().lower() == "referentienrklant"
+            ):
+                raise _BadRequest("where", f"Op veld '{name.strip()}' kan niet worden gefilterd.")
+        keys = [part for part in (orderby or "").split(",") if part.strip()]
+        if self.refuse_several_orderby_keys and len(keys) > 1:
+            raise _BadRequest("orderby", f"Ongeldige sortering '{orderby}'.")
+        if self.refuse_dotted_filters and any("." in key.split()[0] for key in keys):
+            raise _BadRequest("orderby", f"Ongeldige sortering '{orderby}'.")
 
 
 # -- Fault injection ---------------------------------------------------------------------------
@@ -964,6 +1029,7 @@ class CoachviewSandbox:
         self.requests: list[RecordedRequest] = []
         self.webaanvragen: list[StoredWebaanvraag] = []
         self.faults = Faults(fault_seed)
+        self.strict = Strictness()
         self.budget = SandboxBudget(daily_limit, daily_limit, self.clock.now() + timedelta(days=1))
         self._clients: dict[str, _ApiClient] = {}
         self._tokens: dict[str, _IssuedToken] = {}
@@ -1186,6 +1252,8 @@ class CoachviewSandbox:
         denied = self._authorize(request, scope)
         if denied is not None:
             return denied
+        if self.strict.lacks(resource):
+            return _problem(404)
         if request.method == "POST":
             return self._create_webaanvraag(request, body)
         records = self._records(resource)
@@ -1194,7 +1262,7 @@ class CoachviewSandbox:
                 (r for r in records if str(r.get("id", "")).lower() == record_id.lower()), None
             )
             return _json(found) if found is not None else _problem(404)
-        return self._list(request, resource, records)
+        return self._list(request, resource, records, self.strict)
 
     def _authorize(self, request: web.Request, scope: str) -> web.Response | None:
         """401 for a missing, unknown or expired token; 403 when it lacks ``scope``."""
@@ -1228,9 +1296,14 @@ class CoachviewSandbox:
 
     @staticmethod
     def _list(
-        request: web.Request, resource: str, records: Sequence[dict[str, Any]]
+        request: web.Request,
+        resource: str,
+        records: Sequence[dict[str, Any]],
+        strict: Strictness | None = None,
     ) -> web.Response:
         query = {key.lower(): value for key, value in request.query.items()}
+        if strict is not None:
+            strict.check_query(resource, query.get("where"), query.get("orderby"))
         skip = _int_param(query, "skip", 0)
         take = _int_param(query, "take", MAX_TAKE)
         if skip < 0:
@@ -1325,6 +1398,8 @@ class CoachviewSandbox:
             "nummer": stored.nummer,
             "betaalproviderRedirectUrl": f"{self.url}/betalen/{stored.id}" if paid else None,
         }
+        if self.strict.omit_created_id:
+            del created["id"]
         response = _json(created, 201)
         response.headers["Location"] = f"{self.url}{_API}Webaanvragen/{stored.id}"
         return response
