@@ -31,6 +31,7 @@ __all__ = [
     "Opleidingssoort",
     "Persoon",
     "RateBudget",
+    "SkippedRecord",
     "Webaanvraag",
     "WebaanvraagDeelnemer",
     "WebaanvraagOpleiding",
@@ -228,6 +229,16 @@ class WebaanvraagDeelnemer(CoachviewModel):
     achternaam: str | None = None
     emailadres: str | None = None
     telefoonnummer: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record from Coachview the bot could not use: which, the field at fault, and why."""
+
+    entity: str
+    id: str | None
+    field: str
+    reason: str
 
 
 # -- Rate limit --------------------------------------------------------------------------------
