@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -359,6 +359,16 @@ def _newest_first_key(webaanvraag: Webaanvraag) -> tuple[datetime, int, str]:
         int(nummer) if nummer.isdigit() else 0,
         nummer,
     )
+
+
+async def _all_of(*calls: Awaitable[T]) -> list[T]:
+    """The results of concurrent ``calls``; when some fail, the first failure is raised after
+    all have ended (none is left running with its error unread)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[T], results)
 
 
 def _unavailable(method: str, path: str, err: httpx.TransportError) -> CoachviewUnavailable:
@@ -769,7 +779,7 @@ class CoachviewClient:
                 return [w for w in recent if any(_matches(w, r) for r in readings)][:take]
             self._search_window = None
             if Guess.LESS_THAN in usable:
-                pages = await asyncio.gather(
+                pages = await _all_of(
                     *(
                         self.list_webaanvragen(
                             where=";".join(_starts_with(f, p) for f, p in reading),
@@ -780,7 +790,7 @@ class CoachviewClient:
                     )
                 )
             else:
-                pages = await asyncio.gather(
+                pages = await _all_of(
                     *(
                         self.list_webaanvragen(
                             where=";".join(f"{f}>={_filter_value(p)}" for f, p in reading),
