@@ -56,7 +56,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock, SystemClock
-from bot.coachview.guesses import Guess, GuessBook
+from bot.coachview.guesses import LOCAL_SEARCH_WINDOW, Guess, GuessBook
 from bot.coachview.models import (
     CreatedWebaanvraag,
     Opleiding,
@@ -124,10 +124,6 @@ ENDPOINT_SCOPES: Mapping[tuple[str, str], str] = {
 }
 """The scope each endpoint the bot uses needs, besides ``api`` (*guess* after the pattern of
 ``Webaanvragen.Schrijven`` and ``Opleidingen.Lezen``, which are seen in live integrations)."""
-
-LOCAL_SEARCH_WINDOW = 200
-"""How many of the newest webaanvragen a search looks through when Coachview refuses dotted
-filters (two pages)."""
 
 _REFERENCE_SCAN_PAGES = 3
 """Pages of the newest webaanvragen a look-up by reference reads when it has no start date."""

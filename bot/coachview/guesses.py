@@ -17,9 +17,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["FALLBACKS", "Guess", "GuessBook", "GuessInfo"]
+__all__ = ["FALLBACKS", "LOCAL_SEARCH_WINDOW", "Guess", "GuessBook", "GuessInfo"]
 
 logger = logging.getLogger(__name__)
+
+
+LOCAL_SEARCH_WINDOW: Final = 200
+"""How many of the newest webaanvragen a search looks through when Coachview refuses dotted
+filters (two pages)."""
 
 
 class Guess(StrEnum):
@@ -46,11 +51,11 @@ FALLBACKS: Final[dict[Guess, GuessInfo]] = {
     ),
     Guess.LESS_THAN: GuessInfo(
         "where=<field>>=<text>;<field><<text+1> (starts with)",
-        "where=<field>>=<text> sorted by that field, the rest matched by the bot",
+        "where=<field>>=<text> sorted by that field, matched by the bot",
     ),
     Guess.DOTTED_FILTER: GuessInfo(
         "where=contactpersoon.emailadres=<address> (a nested field)",
-        "the newest webaanvragen, searched by the bot",
+        f"the newest {LOCAL_SEARCH_WINDOW} webaanvragen, searched by the bot",
     ),
     Guess.SEVERAL_ORDERBY_KEYS: GuessInfo(
         "orderby=aanvraagDatum desc,nummer desc",
