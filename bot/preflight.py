@@ -46,6 +46,8 @@ __all__ = ["CheckLine", "CheckReport", "check_command", "run_check"]
 logger = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
+COACHVIEW_DEADLINE = 40.0
+"""Seconds all Coachview checks together may take (Telegram's then has the rest of a minute)."""
 _PROBE_REFERENCE = "TG-0000000000000000"
 _ENDPOINTS = (
     ("Opleidingssoorten", True, "the bot cannot show courses"),
@@ -129,19 +131,30 @@ async def run_check(
     telegram_url: str | None = None,
     telegram_token: str | None = None,
     clock: Clock | None = None,
+    deadline: float = COACHVIEW_DEADLINE,
 ) -> CheckReport:
-    """Check the Coachview and Telegram the configuration names (or the given URLs)."""
+    """Check the Coachview and Telegram the configuration names (or the given URLs); the
+    Coachview checks are given up after ``deadline`` seconds."""
     report = CheckReport()
     clock = clock or SystemClock()
     client = CoachviewClient.from_settings(
         settings, base_url=coachview_url, clock=clock, timeout=TIMEOUT
     )
     try:
-        if await _check_token(report, client, settings):
-            await _check_endpoints(report, client, settings)
-            await _check_catalogue(report, client, clock.now())
-            await _check_guesses(report, client, clock.now())
-            _check_budget(report, client)
+        async with asyncio.timeout(deadline):
+            if await _check_token(report, client, settings):
+                await _check_endpoints(report, client, settings)
+                await _check_catalogue(report, client, clock.now())
+                await _check_guesses(report, client, clock.now())
+                _check_budget(report, client)
+    except TimeoutError:
+        report.add(
+            False,
+            "Coachview's answers",
+            f"none within {deadline:g} s (the checks after the last row were not run)",
+            "try again later; if it stays this slow, ask Coachview",
+            blocking=True,
+        )
     finally:
         counts = client.request_counts
         report.coachview_requests = sum(counts.values())

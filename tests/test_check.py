@@ -17,7 +17,11 @@ WEBAANVRAGEN = "/api/v1/Webaanvragen"
 
 
 async def check(
-    coachview: CoachviewSandbox, telegram: TelegramSandbox, token: str | None = None, **env: Any
+    coachview: CoachviewSandbox,
+    telegram: TelegramSandbox,
+    token: str | None = None,
+    deadline: float = 40.0,
+    **env: Any,
 ) -> CheckReport:
     """The check with the operator's settings pointing at the sandboxes."""
     settings = load_settings(
@@ -29,7 +33,7 @@ async def check(
         telegram_bot_token=token or telegram.token,
         **env,
     )
-    report = await run_check(settings)
+    report = await run_check(settings, deadline=deadline)
     assert coachview.requests_to(WEBAANVRAGEN, "POST") == []  # read-only, always
     return report
 
@@ -76,7 +80,7 @@ async def test_against_the_sandbox_everything_passes(telegram: TelegramSandbox) 
 async def test_a_refused_guess_shows_its_fallback_and_the_bot_still_can_enroll(
     telegram: TelegramSandbox, switch: str, row: str, settings: str | None
 ) -> None:
-    env = {"coachview_reference_field": settings} if settings else {}
+    env: dict[str, Any] = {"coachview_reference_field": settings} if settings else {}
     async with CoachviewSandbox() as coachview:
         setattr(coachview.strict, switch, True)
         report = await check(coachview, telegram, **env)
@@ -134,6 +138,17 @@ async def test_wrong_credentials_and_a_wrong_telegram_token_block(
     assert line(report, "Telegram").startswith("✗")
     assert "check COACHVIEW_CLIENT_ID and COACHVIEW_CLIENT_SECRET" in report.render()
     assert "not-the-secret" not in report.render()
+    assert not report.can_take_enrollments
+
+
+async def test_a_hanging_coachview_is_given_up_and_blocks(telegram: TelegramSandbox) -> None:
+    async with CoachviewSandbox() as coachview:
+        coachview.faults.add(path="/api/v1/Opleidingen", action="hold")  # never released
+        report = await check(coachview, telegram, deadline=1.0)
+        coachview.faults.release()
+    assert line(report, "GET Opleidingssoorten").startswith("✓")
+    assert found(report, "Coachview's answers").startswith("none within 1 s")
+    assert line(report, "Telegram").startswith("✓")  # still checked
     assert not report.can_take_enrollments
 
 
