@@ -424,7 +424,6 @@ class CoachviewClient:
             raise ValueError("page_size must be between 1 and 100")
         self._reference_field = check_reference_field(reference_field)
         self._guesses = GuessBook()
-        self._search_window: int | None = None
         self._token_info: TokenInfo | None = None
         self._client_id = client_id
         self._client_secret = client_secret
@@ -525,9 +524,9 @@ class CoachviewClient:
 
     @property
     def search_window(self) -> int | None:
-        """How many of the newest webaanvragen the last search looked through itself because
-        Coachview refuses dotted filters; ``None`` when Coachview did the filtering."""
-        return self._search_window
+        """How many of the newest webaanvragen a search (or a look-up by e-mail) looks through
+        itself, because Coachview refuses dotted filters; ``None`` while Coachview filters."""
+        return LOCAL_SEARCH_WINDOW if self._guesses.state(Guess.DOTTED_FILTER) is False else None
 
     def guess_state(self, guess: Guess) -> bool | None:
         """What Coachview said to ``guess``: accepted, refused (fallback used) or not known."""
@@ -722,7 +721,6 @@ class CoachviewClient:
                     if _value_of(w, "contactpersoon.emailadres").strip().casefold() == wanted
                 ]
                 return found[:take]
-            self._search_window = None
             found = await self.list_webaanvragen(
                 where=f"contactpersoon.emailadres={emailadres}",
                 take=take,
@@ -753,7 +751,6 @@ class CoachviewClient:
             found.extend(page)
             if len(page) < take:
                 break
-        self._search_window = LOCAL_SEARCH_WINDOW
         return self._newest(found)
 
     async def search_webaanvragen(self, text: str, *, take: int = 10) -> list[Webaanvraag]:
@@ -773,7 +770,6 @@ class CoachviewClient:
             if Guess.DOTTED_FILTER not in usable:
                 recent = await self._recent_window(usable)
                 return [w for w in recent if any(_matches(w, r) for r in readings)][:take]
-            self._search_window = None
             if Guess.LESS_THAN in usable:
                 pages = await _all_of(
                     *(
