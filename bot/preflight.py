@@ -332,7 +332,7 @@ async def _check_guess(report: CheckReport, client: CoachviewClient, guess: Gues
         report.add(
             False,
             what,
-            f"refused (400): the bot uses {info.fallback}",
+            f"refused: the bot uses {info.fallback}",
             "nothing to do (tell the bot's developers, so the guess can go)",
         )
 

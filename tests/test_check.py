@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
+from bot.coachview.client import CoachviewClient
 from bot.config import load_settings
 from bot.preflight import CheckReport, run_check
 from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness
@@ -33,8 +34,9 @@ async def check(
         telegram_bot_token=token or telegram.token,
         **env,
     )
+    posts = len(coachview.requests_to(WEBAANVRAGEN, "POST"))
     report = await run_check(settings, deadline=deadline)
-    assert coachview.requests_to(WEBAANVRAGEN, "POST") == []  # read-only, always
+    assert len(coachview.requests_to(WEBAANVRAGEN, "POST")) == posts  # read-only, always
     return report
 
 
@@ -86,11 +88,25 @@ async def test_a_refused_guess_shows_its_fallback_and_the_bot_still_can_enroll(
         report = await check(coachview, telegram, **env)
     text = report.render()
     assert line(report, row).startswith(f"✗ {row}")
-    assert found(report, row).startswith("refused (400): the bot uses ")
+    assert found(report, row).startswith("refused: the bot uses ")
     assert f"✗ {row}" in text.split("What to do:\n", 1)[1]
     assert text.count("✗") == 2  # the row and its line under "What to do"
     assert report.can_take_enrollments
     assert line(report, "Look-up after a lost answer").startswith("✓")
+
+
+async def test_a_reference_filter_that_is_ignored_counts_as_refused(
+    telegram: TelegramSandbox,
+) -> None:
+    async with CoachviewSandbox() as coachview:
+        coachview.strict.ignore_reference_filter = True
+        async with CoachviewClient(
+            coachview.url, coachview.client_id, coachview.client_secret
+        ) as client:
+            await client.create_webaanvraag({"contactpersoon": {"achternaam": "Bakker"}})
+        report = await check(coachview, telegram, coachview_reference_field="referentieNrKlant")
+    assert found(report, "Guess: reference filter").startswith("refused: the bot uses ")
+    assert report.can_take_enrollments
 
 
 async def test_a_sandbox_refusing_everything_still_lets_the_bot_enroll(

@@ -678,3 +678,19 @@ async def test_the_201_answer_can_leave_out_the_id(
     assert created.status_code == 201
     assert set(created.json()) == {"nummer", "betaalproviderRedirectUrl"}
     assert created.json()["nummer"] == sandbox.webaanvragen[0].nummer
+
+
+async def test_a_filter_on_the_reference_can_be_ignored_silently(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    headers = await bearer(http, sandbox)
+    for ref in ("TG-1", "TG-2"):
+        body = webaanvraag_body(referentieNrKlant=ref)
+        await http.post(WEBAANVRAGEN, json=body, headers=headers)
+    query = {"where": "referentieNrKlant=TG-2;aantalDeelnemers>=1"}
+    assert len((await http.get(WEBAANVRAGEN, params=query, headers=headers)).json()) == 1
+    sandbox.strict.ignore_reference_filter = True
+    answer = await http.get(WEBAANVRAGEN, params=query, headers=headers)
+    assert answer.status_code == 200
+    assert [w["referentieNrKlant"] for w in answer.json()] == ["TG-1", "TG-2"]
+    assert not Strictness.evidence().ignore_reference_filter

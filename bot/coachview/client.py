@@ -547,7 +547,9 @@ class CoachviewClient:
 
     async def probe(self, guess: Guess) -> bool:
         """Send ``guess`` alone in the smallest request (``take=1``); remember and return
-        whether Coachview accepted it. Errors other than 400 are raised, nothing remembered."""
+        whether Coachview accepted it: a filter that matches nothing must give an empty answer
+        (else Coachview ignores it, which counts as refused). Errors other than 400 are
+        raised, nothing remembered."""
         where, orderby = {
             Guess.REFERENCE_FILTER: (f"referentieNrKlant={_PROBE_REFERENCE}", None),
             Guess.LESS_THAN: ("aanvraagDatum<01-01-2000", None),
@@ -558,11 +560,15 @@ class CoachviewClient:
             Guess.SEVERAL_ORDERBY_KEYS: (None, self.newest_first),
         }[guess]
         try:
-            await self.list_webaanvragen(where=where, orderby=orderby, take=1)
+            found = await self.list_webaanvragen(where=where, orderby=orderby, take=1)
         except CoachviewRejected as error:
             if error.status != 400:
                 raise
             self._guesses.refused(guess)
+            return False
+        if where is not None and found:
+            # Nothing matches the probe's filter: an answer means Coachview ignored it.
+            self._guesses.refused(guess, ignored=True)
             return False
         self._guesses.accepted(guess)
         return True
@@ -668,7 +674,11 @@ class CoachviewClient:
         async def attempt(usable: frozenset[Guess]) -> Webaanvraag | None:
             if Guess.REFERENCE_FILTER not in usable:
                 return await self._scan_for_reference(reference, since)
-            found = await self.list_webaanvragen(where=f"referentieNrKlant={reference}", take=1)
+            found = await self.list_webaanvragen(where=f"referentieNrKlant={reference}", take=2)
+            if any(not carries_reference(w, "referentieNrKlant", reference) for w in found):
+                # Coachview ignored the filter: trusting it could post an enrollment twice.
+                self._guesses.refused(Guess.REFERENCE_FILTER, ignored=True)
+                return await self._scan_for_reference(reference, since)
             return found[0] if found else None
 
         return await self._guarded([Guess.REFERENCE_FILTER], attempt)

@@ -81,11 +81,17 @@ class GuessBook:
     def accepted(self, guess: Guess) -> None:
         self._states.setdefault(guess, True)
 
-    def refused(self, guess: Guess) -> None:
+    def refused(self, guess: Guess, *, ignored: bool = False) -> None:
+        """Coachview answered 400 to ``guess`` (or, ``ignored``, answered as if the filter
+        were not there): use the fallback from now on, and say so once."""
         if self._states.get(guess) is False:
             return
         self._states[guess] = False
         info = FALLBACKS[guess]
         logger.warning(
-            "Coachview refuses %s (%s); using instead: %s", guess.value, info.form, info.fallback
+            "Coachview %s %s (%s); using instead: %s",
+            "ignores" if ignored else "refuses",
+            guess.value,
+            info.form,
+            info.fallback,
         )

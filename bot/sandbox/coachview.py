@@ -352,11 +352,27 @@ class Strictness:
     lack_webaanvraag_opleidingen: bool = False
     lack_webaanvraag_deelnemers: bool = False
     omit_created_id: bool = False
+    ignore_reference_filter: bool = False
+    """Worse than a 400: answer as if a condition on ``referentieNrKlant`` were not there (as
+    a server that skips fields it cannot filter on would). Not part of :meth:`evidence`."""
 
     @classmethod
     def evidence(cls) -> Strictness:
-        """Everything switched on: only what live integrations have shown works."""
-        return cls(**dict.fromkeys(cls.__dataclass_fields__, True))
+        """Every ``refuse_*``, ``lack_*`` and ``omit_*`` switch on: only what live
+        integrations have shown works."""
+        switches = [name for name in cls.__dataclass_fields__ if not name.startswith("ignore_")]
+        return cls(**dict.fromkeys(switches, True))
+
+    def without_ignored(self, resource: str, where: str) -> str:
+        """``where`` without the conditions this sandbox ignores."""
+        if not (self.ignore_reference_filter and resource == "Webaanvragen"):
+            return where
+        kept = [
+            part
+            for part in where.split(";")
+            if not part.strip().lower().startswith("referentienrklant")
+        ]
+        return ";".join(kept)
 
     def lacks(self, resource: str) -> bool:
         return (resource == "WebaanvraagOpleidingen" and self.lack_webaanvraag_opleidingen) or (
@@ -1304,6 +1320,8 @@ class CoachviewSandbox:
         query = {key.lower(): value for key, value in request.query.items()}
         if strict is not None:
             strict.check_query(resource, query.get("where"), query.get("orderby"))
+            if query.get("where"):
+                query["where"] = strict.without_ignored(resource, query["where"])
         skip = _int_param(query, "skip", 0)
         take = _int_param(query, "take", MAX_TAKE)
         if skip < 0:

@@ -108,6 +108,33 @@ async def test_without_the_reference_filter_the_lost_answer_is_found_and_not_sen
         assert desk.refused() == refused  # remembered: not asked again
 
 
+async def test_a_reference_filter_coachview_ignores_is_not_trusted(
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    coachview.strict.ignore_reference_filter = True
+    async with desk_with(
+        telegram, coachview, tmp_path, coachview_reference_field="referentieNrKlant"
+    ) as desk:
+        # Someone else's webaanvraag, with the customer's own reference, came in first.
+        await desk.bot.services.coachview.create_webaanvraag(
+            {"referentieNrKlant": "PO-4471", "contactpersoon": {"achternaam": "Bakker"}}
+        )
+        coachview.faults.add(method="POST", path=WEBAANVRAGEN, action="drop")
+        anna = desk.bot.person("Anna")
+        await to_review(anna, coachview.catalogue.seed.open_soort, "Anna")
+        await anna.tap(SEND)
+        await desk.bot.wait_for(lambda: numbers(anna.user), what="Anna's confirmation")
+        assert len(coachview.webaanvragen) == 2
+        assert len(coachview.requests_to(WEBAANVRAGEN, "POST")) == 2  # Bakker's and Anna's
+        (entry,) = desk.bot.outbox()
+        assert entry.coachview_nummer == str(coachview.webaanvragen[1].nummer) == "1002"
+        assert numbers(anna.user) == ["1002"]
+        assert sum("Coachview ignores reference filter" in r.getMessage() for r in caplog.records)
+
+
 async def test_without_several_orderby_keys_recent_is_still_newest_first(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
