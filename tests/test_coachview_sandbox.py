@@ -16,6 +16,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
+from bot.coachview.guesses import Guess
 from bot.coachview.models import parse_coachview_datetime
 from bot.errors import CoachviewUnavailable
 from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness, derive_participants
@@ -573,13 +574,15 @@ def test_the_seeded_catalogue(clock: ManualClock):
 # -- Standalone --------------------------------------------------------------------------------
 
 
-async def test_runs_standalone_and_prints_how_to_connect():
+@pytest.mark.parametrize("strict", [False, True], ids=["plain", "strict"])
+async def test_runs_standalone_and_prints_how_to_connect(strict: bool):
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.sandbox.coachview",
         "--port",
         "0",
+        *(["--strict"] if strict else []),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -592,8 +595,10 @@ async def test_runs_standalone_and_prints_how_to_connect():
             printed += line.decode()
         url = printed.splitlines()[0].rsplit(" ", 1)[-1]
         assert "COACHVIEW_CLIENT_SECRET=sandbox-secret" in printed
+        assert ("strict: every unverified guess refused" in printed) is strict
         async with CoachviewClient(url, "sandbox", "sandbox-secret") as standalone:
             assert len(await standalone.list_opleidingssoorten()) == 9
+            assert await standalone.probe(Guess.SEVERAL_ORDERBY_KEYS) is not strict
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 30) == 0

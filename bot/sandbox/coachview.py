@@ -1478,6 +1478,8 @@ async def _serve(args: argparse.Namespace) -> None:
     sandbox = CoachviewSandbox(
         client_id=args.client_id, client_secret=args.client_secret, daily_limit=args.daily_limit
     )
+    if args.strict:
+        sandbox.strict = Strictness.evidence()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -1490,6 +1492,7 @@ async def _serve(args: argparse.Namespace) -> None:
         f"  COACHVIEW_CLIENT_ID={sandbox.client_id}\n"
         f"  COACHVIEW_CLIENT_SECRET={sandbox.client_secret}\n"
         f"  a course type: {seed.open_soort}, a run with places: {seed.open_run}\n"
+        f"  {'strict: every unverified guess refused' if args.strict else 'not strict'}\n"
         "Ctrl-C stops it.",
         flush=True,
     )
@@ -1500,13 +1503,20 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.sandbox.coachview [--host H] [--port P]``: serve until Ctrl-C."""
+    """``python -m bot.sandbox.coachview [--host H] [--port P] [--strict]``: serve until
+    Ctrl-C (point ``COACHVIEW_BASE_URL`` of the demo or ``enrollbot check`` at it)."""
     parser = argparse.ArgumentParser(description="A local fake Coachview REST API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--client-id", default=SANDBOX_CLIENT_ID)
     parser.add_argument("--client-secret", default=SANDBOX_CLIENT_SECRET)
     parser.add_argument("--daily-limit", type=int, default=5000)
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse every unverified query form, lack the webaanvraag sub-endpoints, "
+        "leave id out of the 201 answer (Strictness.evidence())",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     asyncio.run(_serve(args))
