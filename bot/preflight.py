@@ -400,6 +400,8 @@ def check_command(settings: Settings, *, strict_sandbox: bool = False) -> int:
 async def _check_with_sandboxes(settings: Settings, *, strict_sandbox: bool) -> CheckReport:
     async with contextlib.AsyncExitStack() as stack:
         coachview_url = telegram_url = telegram_token = None
+        if strict_sandbox and settings.coachview_base_url is not None:
+            print("--strict-sandbox has no effect: COACHVIEW_BASE_URL is set")
         if settings.coachview_base_url is None:
             from bot.sandbox.coachview import CoachviewSandbox, Strictness  # noqa: PLC0415
 

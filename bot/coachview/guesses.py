@@ -28,7 +28,7 @@ filters (two pages)."""
 
 
 class Guess(StrEnum):
-    """An unverified query form (``shared`` knowledge lists them as "not verified")."""
+    """A query form no live integration has shown to work."""
 
     REFERENCE_FILTER = "reference filter"
     LESS_THAN = "< operator"

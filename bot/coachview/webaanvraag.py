@@ -1,7 +1,7 @@
 """From a finished :class:`~bot.enrollment.Enrollment` to the webaanvraag body Coachview expects.
 
 A pure function, tested against the three example bodies of Coachview's own documentation
-(``shared/seed/coachview-webaanvragen-api.txt``), which decide who goes where:
+(Coachview's support article on webaanvragen, kept in ``tests/data``), which decide who goes where:
 
 ========================= =================== ===========================================
 the person enrolls        ``contactpersoon``  ``deelnemers``

@@ -1,4 +1,4 @@
-"""A local Coachview: the REST API of ``shared/coachview-api.md`` on loopback, for tests, the
+"""A local Coachview: the REST API as the project knows it, on loopback, for tests, the
 demo and benchmarks.
 
 ::
