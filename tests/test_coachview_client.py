@@ -13,6 +13,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient, parse_reset
+from bot.coachview.guesses import Guess
 from bot.coachview.models import (
     COACHVIEW_TZ,
     CreatedWebaanvraag,
@@ -688,3 +689,29 @@ def test_nummer_may_come_as_a_number():
     dumped = json.loads(created.model_dump_json())
     assert dumped["nummer"] == "1042"
     assert "betaalproviderRedirectUrl" in dumped
+
+
+async def test_an_answer_that_ignored_the_filter_is_not_believed(
+    client: CoachviewClient, sandbox: CoachviewSandbox, make_client: MakeClient
+):
+    for name in ("anna", "bert"):
+        await client.create_webaanvraag(
+            webaanvraag_body(
+                contactpersoon={"achternaam": name.title(), "emailadres": f"{name}@example.org"}
+            )
+        )
+    anna, bert = (stored.record for stored in sandbox.webaanvragen)
+
+    # Coachview answers as if there were no filter: Bert's webaanvraag for Anna's address.
+    sandbox.faults.add(method="GET", path=WEBAANVRAGEN, status=200, body=[bert, anna])
+    found = await client.find_webaanvragen_by_email("ANNA@example.org")
+    assert [w.nummer for w in found] == [str(anna["nummer"])]
+    assert client.guess_state(Guess.DOTTED_FILTER) is False
+    assert client.search_window == 200
+
+    sandbox.faults.add(method="GET", path=WEBAANVRAGEN, status=200, body=[bert])
+    assert await client.find_webaanvraag_by_nummer(str(anna["nummer"])) is None
+    # A search (by a client that does not know the verdict yet) shows only what matches.
+    sandbox.faults.add(method="GET", path=WEBAANVRAGEN, status=200, body=[bert, anna], times=3)
+    found = await make_client().search_webaanvragen("ann")
+    assert [w.nummer for w in found] == [str(anna["nummer"])]

@@ -710,7 +710,8 @@ class CoachviewClient:
     async def find_webaanvraag_by_nummer(self, nummer: str) -> Webaanvraag | None:
         """The webaanvraag with this ``nummer`` (the number staff see), if there is one."""
         found = await self.list_webaanvragen(where=f"nummer={_filter_value(nummer)}", take=1)
-        return found[0] if found else None
+        # Checked here too: a Coachview that ignored the filter must not show another one.
+        return next((w for w in found if w.nummer.strip() == nummer.strip()), None)
 
     async def find_webaanvragen_by_email(
         self, emailadres: str, *, take: int = 10
@@ -720,23 +721,24 @@ class CoachviewClient:
         When Coachview refuses dotted filters, the newest :data:`LOCAL_SEARCH_WINDOW` are
         searched here (:attr:`search_window` says so)."""
         emailadres = _filter_value(emailadres)
+        wanted = emailadres.strip().casefold()
+
+        def has_it(webaanvraag: Webaanvraag) -> bool:
+            return _value_of(webaanvraag, "contactpersoon.emailadres").strip().casefold() == wanted
 
         async def attempt(usable: frozenset[Guess]) -> list[Webaanvraag]:
-            if Guess.DOTTED_FILTER not in usable:
-                wanted = emailadres.strip().casefold()
-                recent = await self._recent_window(usable)
-                found = [
-                    w
-                    for w in recent
-                    if _value_of(w, "contactpersoon.emailadres").strip().casefold() == wanted
-                ]
-                return found[:take]
-            found = await self.list_webaanvragen(
-                where=f"contactpersoon.emailadres={emailadres}",
-                take=take,
-                orderby=self._orderby(usable),
-            )
-            return self._newest(found)
+            if Guess.DOTTED_FILTER in usable:
+                found = await self.list_webaanvragen(
+                    where=f"contactpersoon.emailadres={emailadres}",
+                    take=take,
+                    orderby=self._orderby(usable),
+                )
+                if all(has_it(w) for w in found):
+                    return self._newest(found)
+                # Coachview ignored the filter: its answer is somebody else's.
+                self._guesses.refused(Guess.DOTTED_FILTER, ignored=True)
+            recent = await self._recent_window(usable)
+            return [w for w in recent if has_it(w)][:take]
 
         return await self._guarded([Guess.DOTTED_FILTER, Guess.SEVERAL_ORDERBY_KEYS], attempt)
 
@@ -802,11 +804,13 @@ class CoachviewClient:
                         for reading in readings
                     )
                 )
-                pages = [
-                    [w for w in page if _matches(w, reading)]
-                    for page, reading in zip(pages, readings, strict=True)
-                ]
-            found = {w.id: w for page in pages for w in page}
+            # Checked here too: rows of a condition Coachview ignored are not shown.
+            found = {
+                w.id: w
+                for page, reading in zip(pages, readings, strict=True)
+                for w in page
+                if _matches(w, reading)
+            }
             return self._newest(found.values())[:take]
 
         guesses = [Guess.DOTTED_FILTER, Guess.LESS_THAN, Guess.SEVERAL_ORDERBY_KEYS]
