@@ -699,3 +699,20 @@ async def test_a_filter_on_the_reference_can_be_ignored_silently(
     assert answer.status_code == 200
     assert [w["referentieNrKlant"] for w in answer.json()] == ["TG-1", "TG-2"]
     assert not Strictness.evidence().ignore_reference_filter
+
+
+async def test_free_fields_can_come_only_when_asked_for(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    headers = await bearer(http, sandbox)
+    body = webaanvraag_body(vrijevelden={"TelegramRef": "TG-1"})
+    created = (await http.post(WEBAANVRAGEN, json=body, headers=headers)).json()
+    one = f"{WEBAANVRAGEN}/{created['id']}"
+    assert (await http.get(one, headers=headers)).json()["vrijevelden"] == {"TelegramRef": "TG-1"}
+    sandbox.strict.free_fields_on_request = True
+    assert "vrijevelden" not in (await http.get(one, headers=headers)).json()
+    assert "vrijevelden" not in (await http.get(WEBAANVRAGEN, headers=headers)).json()[0]
+    asked = {"InclusiefVrijeVelden": "true"}
+    listed = await http.get(WEBAANVRAGEN, params=asked, headers=headers)
+    assert listed.json()[0]["vrijevelden"] == {"TelegramRef": "TG-1"}
+    assert sandbox.webaanvragen[0].record["vrijevelden"] == {"TelegramRef": "TG-1"}  # kept

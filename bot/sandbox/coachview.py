@@ -352,14 +352,16 @@ class Strictness:
     lack_webaanvraag_opleidingen: bool = False
     lack_webaanvraag_deelnemers: bool = False
     omit_created_id: bool = False
+    free_fields_on_request: bool = False
+    """``vrijevelden`` only in answers to a query with ``InclusiefVrijeVelden=true`` (live
+    integrations send that switch; whether Coachview needs it is not known)."""
     ignore_reference_filter: bool = False
     """Worse than a 400: answer as if a condition on ``referentieNrKlant`` were not there (as
     a server that skips fields it cannot filter on would). Not part of :meth:`evidence`."""
 
     @classmethod
     def evidence(cls) -> Strictness:
-        """Every ``refuse_*``, ``lack_*`` and ``omit_*`` switch on: only what live
-        integrations have shown works."""
+        """Every switch but ``ignore_*`` on: only what live integrations have shown works."""
         switches = [name for name in cls.__dataclass_fields__ if not name.startswith("ignore_")]
         return cls(**dict.fromkeys(switches, True))
 
@@ -1273,6 +1275,11 @@ class CoachviewSandbox:
         if request.method == "POST":
             return self._create_webaanvraag(request, body)
         records = self._records(resource)
+        if self.strict.free_fields_on_request and not any(
+            key.lower() == "inclusiefvrijevelden" and value.lower() == "true"
+            for key, value in request.query.items()
+        ):
+            records = [{k: v for k, v in r.items() if k != "vrijevelden"} for r in records]
         if record_id is not None:
             found = next(
                 (r for r in records if str(r.get("id", "")).lower() == record_id.lower()), None
