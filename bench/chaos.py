@@ -315,7 +315,9 @@ async def chaos(enrollments: int, people: int, seed: int, work: Path) -> int:
 def report(run: Run, seconds: float) -> int:
     rows = run.rows()
     confirmed = {row.reference for row in rows}
-    stored = [w.body.get("referentieNrKlant") for w in run.coachview.webaanvragen]
+    # The bot's reference: the last line of opmerking (COACHVIEW_REFERENCE_FIELD's default).
+    remarks = [str(w.body.get("opmerking", "")) for w in run.coachview.webaanvragen]
+    stored = [remark.splitlines()[-1] if remark else None for remark in remarks]
     arrived = set(stored)
     duplicates = len(stored) - len(arrived)
     lost = confirmed - arrived

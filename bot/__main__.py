@@ -3,6 +3,7 @@
     enrollbot                     run the bot; without TELEGRAM_BOT_TOKEN, the local demo
     enrollbot outbox              list pending, stuck and rejected submissions
     enrollbot outbox resend ID    queue a rejected submission again (after fixing its cause)
+    enrollbot check               pre-flight check of the configuration (read-only)
 
 Without ``COACHVIEW_BASE_URL`` the embedded Coachview sandbox serves the catalogue and takes
 the enrollments; without ``TELEGRAM_BOT_TOKEN`` the embedded Telegram sandbox stands in for
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     box_commands.add_parser("list", help="list pending, stuck and rejected submissions")
     resend = box_commands.add_parser("resend", help="queue a rejected submission again")
     resend.add_argument("id", type=int, help="the outbox id (from `enrollbot outbox`)")
+    check = commands.add_parser(
+        "check", help="check Coachview and Telegram before go-live (read-only; exit 0: ready)"
+    )
+    check.add_argument(
+        "--strict-sandbox",
+        action="store_true",
+        help="without COACHVIEW_BASE_URL: a sandbox that refuses every unverified guess",
+    )
     return parser
 
 
@@ -134,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "outbox":
         logging.basicConfig(level=logging.WARNING)
         return outbox_command(settings, args)
+    if args.command == "check":
+        from bot.preflight import check_command  # noqa: PLC0415 - fast --help
+
+        # The table says everything; the client's warnings would repeat it.
+        logging.basicConfig(level=logging.ERROR)
+        return check_command(settings, strict_sandbox=args.strict_sandbox)
     _setup_logging(settings, demo=settings.demo)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(settings))

@@ -169,6 +169,7 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
         settings.coachview_scope,
         catalogue_ttl=settings.catalogue_ttl,
         clock=runtime.clock,
+        reference_field=settings.coachview_reference_field,
     )
     services = Services(settings=settings, db=db, coachview=coachview, clock=runtime.clock)
     application.bot_data.services = services

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     course_reminders: bool = True
     course_reminder_hour: int = Field(default=17, ge=7, le=20)
 
+    # -- Coachview's unverified details (bot/coachview/webaanvraag.py) ---------------------------
+    # Where the bot's TG- reference travels in a webaanvraag: opmerking (appended on a line of
+    # its own), vrijevelden.<code> (a free field) or referentieNrKlant (the customer's own
+    # reference: only if the provider wants it there). aanvraagIsOrder: unset = not sent.
+    coachview_reference_field: str = "opmerking"
+    coachview_aanvraag_is_order: bool | None = None
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -112,6 +119,13 @@ class Settings(BaseSettings):
             except ValueError:
                 return value
         return value
+
+    @field_validator("coachview_reference_field")
+    @classmethod
+    def _reference_field(cls, value: str) -> str:
+        from bot.coachview.webaanvraag import check_reference_field  # noqa: PLC0415
+
+        return check_reference_field(value.strip())
 
     @field_validator("telegram_api_url", "coachview_base_url")
     @classmethod

@@ -19,7 +19,10 @@ search text travels in the button, cut to Telegram's 64 bytes, which still finds
 the full text finds). Pages are edited in place; a lookup is a new message, split at line ends
 when it is longer than a Telegram message. Everything is in the staff member's language, dates
 and counts formatted with Babel, every value from Coachview escaped. A failing Coachview
-becomes a message that says what is wrong (:func:`trouble`).
+becomes a message that says what is wrong (:func:`trouble`). When Coachview does not give a
+webaanvraag's courses or participants (``WebaanvraagOpleidingen`` / ``WebaanvraagDeelnemers``
+missing, or a scope lacking), the answer shows what ``GET Webaanvragen`` gave and says what it
+could not load; a search that Coachview cannot filter says it looked through the newest only.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from telegram import (
     Bot,
@@ -47,7 +50,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
-from bot.coachview.client import CoachviewClient
+from bot.coachview.client import ENDPOINT_SCOPES, CoachviewClient
 from bot.coachview.models import (
     Bedrijf,
     Debiteur,
@@ -85,6 +88,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The staff commands, with their (translatable) descriptions for the menu.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -306,19 +311,68 @@ async def _lookup(context: BotContext, chat_id: int, t: Translator, text: str) -
             webaanvraag = await client.get_webaanvraag(value)
         if webaanvraag is None:
             raise CoachviewNotFound(f"no webaanvraag for this {kind}")
-        opleidingen, deelnemers = await asyncio.gather(
-            client.list_webaanvraag_opleidingen(webaanvraag.id),
-            client.list_webaanvraag_deelnemers(webaanvraag.id),
-        )
-        await _fill_course_names(client, opleidingen)
     except CoachviewNotFound:
         not_found = esc(t._("No enrollment found for {what}.")).format(what=esc(value))
+        if kind == "email" and client.search_window:
+            not_found += "\n" + esc(_window_note(t, client.search_window))
         await _send(context.bot, chat_id, not_found)
         return
     except CoachviewError as error:
         await _send(context.bot, chat_id, esc(trouble(t, error, "lookup")))
         return
-    await _send(context.bot, chat_id, lookup_text(t, webaanvraag, opleidingen, deelnemers))
+    try:
+        courses, others = await asyncio.gather(
+            _optional(client.list_webaanvraag_opleidingen(webaanvraag.id)),
+            _optional(client.list_webaanvraag_deelnemers(webaanvraag.id)),
+        )
+        opleidingen = courses if isinstance(courses, list) else []
+        deelnemers = others if isinstance(others, list) else []
+        await _fill_course_names(client, opleidingen)
+    except CoachviewError as error:
+        await _send(context.bot, chat_id, esc(trouble(t, error, "lookup")))
+        return
+    missing = [
+        _missing_note(t, what, endpoint, error)
+        for what, endpoint, error in (
+            ("courses", "WebaanvraagOpleidingen", courses),
+            ("participants", "WebaanvraagDeelnemers", others),
+        )
+        if isinstance(error, CoachviewError)
+    ]
+    text = lookup_text(t, webaanvraag, opleidingen, deelnemers)
+    if missing:
+        text += "\n\n" + "\n".join(esc(note) for note in missing)
+    await _send(context.bot, chat_id, text)
+
+
+async def _optional(call: Awaitable[T]) -> T | CoachviewNotFound | CoachviewForbidden:
+    """What a webaanvraag sub-endpoint gave, or its 404/403 (it is not verified that Coachview
+    offers it, or that the API client may read it); other failures are raised."""
+    try:
+        return await call
+    except (CoachviewNotFound, CoachviewForbidden) as error:
+        logger.warning("staff lookup: a webaanvraag sub-endpoint failed (%s)", error)
+        return error
+
+
+def _missing_note(t: Translator, what: str, endpoint: str, error: CoachviewError) -> str:
+    """What staff read when Coachview did not give a webaanvraag's courses or participants."""
+    if isinstance(error, CoachviewForbidden):
+        why = t._("the bot's API client lacks the scope {scope}").format(
+            scope=ENDPOINT_SCOPES[("GET", endpoint)]
+        )
+    else:
+        why = t._("this Coachview does not offer {endpoint}").format(endpoint=endpoint)
+    if what == "courses":
+        return t._("⚠️ Could not load the courses from Coachview: {why}.").format(why=why)
+    return t._("⚠️ Could not load the other participants from Coachview: {why}.").format(why=why)
+
+
+def _window_note(t: Translator, count: int) -> str:
+    return t._(
+        "Coachview cannot search these fields, so I looked through the newest {count} "
+        "enrollments only."
+    ).format(count=t.number(count))
 
 
 async def _fill_course_names(
@@ -359,7 +413,7 @@ async def _recent(
             skip=skip, take=want + 1 if skip + want < count else want
         )
         items = fetched[:want]
-        courses = await _courses_of(client, items)
+        courses, missing = await _courses_of(t, client, items)
     except CoachviewError as error:
         await _send(context.bot, chat_id, esc(trouble(t, error, "recent")), edit=edit)
         return
@@ -374,6 +428,8 @@ async def _recent(
         _RECENT + f"{count}:{page + 1}" if len(fetched) > want else None,
     )
     text = list_text(t, title, items, courses)
+    if missing:
+        text += "\n\n" + esc(missing)
     await _send(context.bot, chat_id, text, markup=_list_markup(items, *pages), edit=edit)
 
 
@@ -392,12 +448,15 @@ async def _search(
     try:
         found = await client.search_webaanvragen(text, take=min(SEARCH_MAX, skip + PAGE_SIZE + 1))
         items = found[skip : skip + PAGE_SIZE]
-        courses = await _courses_of(client, items)
+        courses, missing = await _courses_of(t, client, items)
     except CoachviewError as error:
         await _send(context.bot, chat_id, esc(trouble(t, error, "search")), edit=edit)
         return
+    window = client.search_window
     if not items:
         none = esc(t._("No enrollment matches “{text}”.")).format(text=esc(text))
+        if window:
+            none += "\n" + esc(_window_note(t, window))
         await _send(context.bot, chat_id, none, edit=edit)
         return
     title = esc(t._("🔎 Enrollments matching “{text}”, {first}–{last}")).format(
@@ -412,17 +471,24 @@ async def _search(
         lines += "\n\n" + esc(
             t._("These are the {count} newest matches; add more words to narrow the search.")
         ).format(count=SEARCH_MAX)
+    notes = [note for note in (_window_note(t, window) if window else "", missing) if note]
+    if notes:
+        lines += "\n\n" + "\n".join(esc(note) for note in notes)
     await _send(context.bot, chat_id, lines, markup=_list_markup(items, *pages), edit=edit)
 
 
 async def _courses_of(
-    client: CoachviewClient, items: Sequence[Webaanvraag]
-) -> dict[str, list[WebaanvraagOpleiding]]:
-    """The courses of a page of webaanvragen, in one request."""
+    t: Translator, client: CoachviewClient, items: Sequence[Webaanvraag]
+) -> tuple[dict[str, list[WebaanvraagOpleiding]], str]:
+    """The courses of a page of webaanvragen, in one request; and what staff read when
+    Coachview did not give them (else ``""``)."""
     courses: dict[str, list[WebaanvraagOpleiding]] = {item.id: [] for item in items}
-    for row in await client.list_webaanvraag_opleidingen(*courses):
+    rows = await _optional(client.list_webaanvraag_opleidingen(*courses))
+    if isinstance(rows, CoachviewError):
+        return courses, _missing_note(t, "courses", "WebaanvraagOpleidingen", rows)
+    for row in rows:
         courses.setdefault(row.webaanvraag_id, []).append(row)
-    return courses
+    return courses, ""
 
 
 def _search_text(text: str) -> str:

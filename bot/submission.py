@@ -6,10 +6,10 @@ rows with a lease (``store/outbox.py``) and brings each to Coachview in its own 
 
 1. If an earlier attempt may have reached Coachview (``maybe_sent``: a POST went out and no
    clear answer came back, or the process died while it was out), it first looks the webaanvraag
-   up by the bot's reference, carried in ``referentieNrKlant`` (see
-   :mod:`bot.coachview.webaanvraag` for why that field). Found means submitted: nothing is
-   posted again. A look-up that fails, for whatever reason, is retried later; the row is never
-   posted blindly.
+   up by the bot's reference, carried where ``COACHVIEW_REFERENCE_FIELD`` says (see
+   :mod:`bot.coachview.webaanvraag`), among the webaanvragen received since the enrollment was
+   confirmed. Found means submitted: nothing is posted again. A look-up that fails, for
+   whatever reason, is retried later; the row is never posted blindly.
 2. It records the attempt (``maybe_sent``, the lease renewed), then POSTs the payload. The POST
    is given up after half the lease, so it is over, answered or not, before another worker may
    take the row over; after such an ambiguous end the next attempt also waits for the lease to
@@ -79,7 +79,7 @@ FLOWING_KEY: Final = "outbox-flowing:"
 
 
 def new_reference() -> str:
-    """A reference unique to one enrollment, carried in ``referentieNrKlant``: ``TG-`` and 16
+    """A reference unique to one enrollment, carried in the webaanvraag: ``TG-`` and 16
     hexadecimal digits (no ``,`` or ``;``, which would change the meaning of a filter)."""
     return REFERENCE_PREFIX + secrets.token_hex(8).upper()
 
@@ -249,7 +249,9 @@ class SubmissionWorker:
         client = self.services.coachview
         try:
             async with asyncio.timeout(self.call_limit):
-                found = await client.find_webaanvraag_by_reference(entry.reference)
+                found = await client.find_webaanvraag_by_reference(
+                    entry.reference, since=entry.created_at
+                )
         except TimeoutError:
             self._retry_later(
                 entry, CoachviewUnavailable("the look-up by reference took too long")

@@ -446,7 +446,12 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
     state = turn.state
     enrollment = turn.enrollment
     reference = new_reference()
-    payload = build_webaanvraag(enrollment, reference=reference)
+    payload = build_webaanvraag(
+        enrollment,
+        reference=reference,
+        reference_field=services.settings.coachview_reference_field,
+        aanvraag_is_order=services.settings.coachview_aanvraag_is_order,
+    )
     course = enrollment.course
     summary = {
         "course": course.opleidingssoort_naam if course else "",

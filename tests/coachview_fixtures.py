@@ -25,7 +25,7 @@ from bot.sandbox.coachview import CoachviewSandbox
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 # The seed document's three example bodies, character for character
-# (shared/seed/coachview-webaanvragen-api.txt).
+# (tests/data/coachview-webaanvragen-api.txt).
 SEED_ONLY_SELF = """{
  "opmerking": "Een persoon schrijft alleen zichzelf in",
  "contactpersoon": {

@@ -6,10 +6,12 @@ numbers), so a test of an outage of Coachview takes a second, not half an hour.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bot.sandbox.coachview import CoachviewSandbox, RecordedRequest
 from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from tests.harness import Person, wait_until
 
@@ -49,6 +51,29 @@ async def to_review(person: Person, soort: str, first_name: str) -> None:
     await person.answers(first_name, None, "Jansen", email, "06 12345678", None)
     await person.answers("Yes, I will attend", "No", None)
     assert "Please check your enrollment" in person.text, person.text
+
+
+def reference_of(body: dict[str, Any]) -> str:
+    """The bot's reference in a webaanvraag body as posted: where COACHVIEW_REFERENCE_FIELD's
+    default puts it, the last line of ``opmerking``."""
+    return str(body["opmerking"]).splitlines()[-1]
+
+
+def remark_of(body: dict[str, Any]) -> str:
+    """The remark the person typed, from a body as posted: ``opmerking`` without the bot's
+    reference, which must be on its last line."""
+    remark, reference = str(body["opmerking"]).rsplit("\n", 1)
+    assert re.fullmatch(r"TG-[0-9A-F]{16}", reference), body["opmerking"]
+    return remark
+
+
+def reference_lookups(coachview: CoachviewSandbox) -> list[RecordedRequest]:
+    """The look-ups by reference Coachview received: the webaanvragen received since a date."""
+    return [
+        r
+        for r in coachview.requests_to(WEBAANVRAGEN, "GET")
+        if r.query.get("where", "").startswith("aanvraagDatum>=")
+    ]
 
 
 def texts(chat: SandboxUser | SandboxGroup) -> list[str]:

@@ -13,6 +13,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient, parse_reset
+from bot.coachview.guesses import Guess
 from bot.coachview.models import (
     COACHVIEW_TZ,
     CreatedWebaanvraag,
@@ -297,14 +298,14 @@ async def test_a_read_timeout_is_unavailable_and_maybe_processed(
     sandbox.faults.add(method="POST", path=WEBAANVRAGEN, action="delay", delay=3.0)
 
     with pytest.raises(CoachviewUnavailable) as caught:
-        await impatient.create_webaanvraag(webaanvraag_body(referentieNrKlant="bot-timeout"))
+        await impatient.create_webaanvraag(webaanvraag_body(opmerking="test\nbot-timeout"))
 
     assert caught.value.maybe_processed
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
     # It was acted on: the outbox's look-up before sending again finds it.
     found = await impatient.find_webaanvraag_by_reference("bot-timeout")
     assert found is not None
-    assert found.opmerking == "test"
+    assert found.opmerking == "test\nbot-timeout"
 
 
 async def test_a_dropped_answer_is_unavailable_and_maybe_processed(
@@ -313,7 +314,7 @@ async def test_a_dropped_answer_is_unavailable_and_maybe_processed(
     sandbox.faults.add(method="POST", path=WEBAANVRAGEN, action="drop")
 
     with pytest.raises(CoachviewUnavailable) as caught:
-        await client.create_webaanvraag(webaanvraag_body(referentieNrKlant="bot-drop"))
+        await client.create_webaanvraag(webaanvraag_body(opmerking="test\nbot-drop"))
 
     assert caught.value.maybe_processed
     assert sandbox.requests_to(WEBAANVRAGEN, "POST")[-1].status == "dropped"
@@ -419,14 +420,32 @@ async def test_a_paid_course_type_gives_a_payment_url(
     assert created.betaalprovider_redirect_url.startswith(sandbox.url)
 
 
-async def test_find_by_reference(client: CoachviewClient):
-    await client.create_webaanvraag(webaanvraag_body(referentieNrKlant="bot-a"))
-    wanted = await client.create_webaanvraag(webaanvraag_body(referentieNrKlant="bot-b"))
+@pytest.mark.parametrize(
+    ("field", "carrying"),
+    [
+        ("referentieNrKlant", lambda ref: {"referentieNrKlant": ref}),
+        ("opmerking", lambda ref: {"opmerking": f"Graag koffie\n{ref}"}),
+        ("vrijevelden.TelegramRef", lambda ref: {"vrijevelden": {"TelegramRef": ref}}),
+    ],
+)
+async def test_find_by_reference(make_client: MakeClient, clock: ManualClock, field, carrying):
+    client = make_client(reference_field=field)
+    await client.create_webaanvraag(webaanvraag_body(**carrying("bot-a")))
+    clock.advance(timedelta(days=3))
+    confirmed_at = clock.now()
+    wanted = await client.create_webaanvraag(webaanvraag_body(**carrying("bot-b")))
 
-    found = await client.find_webaanvraag_by_reference("bot-b")
+    found = await client.find_webaanvraag_by_reference("bot-b", since=confirmed_at)
     assert found is not None
     assert found.nummer == wanted.nummer
-    assert await client.find_webaanvraag_by_reference("bot-c") is None
+    assert await client.find_webaanvraag_by_reference("bot-c", since=confirmed_at) is None
+    # Without a start, the newest are looked through: a staff member's /lookup TG-...
+    older = await client.find_webaanvraag_by_reference("bot-a")
+    assert older is not None
+    assert older.nummer != wanted.nummer
+    if field != "referentieNrKlant":  # (that one is filtered for directly)
+        # The one received days before the enrollment was confirmed is not a candidate.
+        assert await client.find_webaanvraag_by_reference("bot-a", since=confirmed_at) is None
     with pytest.raises(ValueError, match="filter value"):
         await client.find_webaanvraag_by_reference("bot-a,bot-b")
 
@@ -772,3 +791,29 @@ def test_nummer_may_come_as_a_number():
     dumped = json.loads(created.model_dump_json())
     assert dumped["nummer"] == "1042"
     assert "betaalproviderRedirectUrl" in dumped
+
+
+async def test_an_answer_that_ignored_the_filter_is_not_believed(
+    client: CoachviewClient, sandbox: CoachviewSandbox, make_client: MakeClient
+):
+    for name in ("anna", "bert"):
+        await client.create_webaanvraag(
+            webaanvraag_body(
+                contactpersoon={"achternaam": name.title(), "emailadres": f"{name}@example.org"}
+            )
+        )
+    anna, bert = (stored.record for stored in sandbox.webaanvragen)
+
+    # Coachview answers as if there were no filter: Bert's webaanvraag for Anna's address.
+    sandbox.faults.add(method="GET", path=WEBAANVRAGEN, status=200, body=[bert, anna])
+    found = await client.find_webaanvragen_by_email("ANNA@example.org")
+    assert [w.nummer for w in found] == [str(anna["nummer"])]
+    assert client.guess_state(Guess.DOTTED_FILTER) is False
+    assert client.search_window == 200
+
+    sandbox.faults.add(method="GET", path=WEBAANVRAGEN, status=200, body=[bert])
+    assert await client.find_webaanvraag_by_nummer(str(anna["nummer"])) is None
+    # A search (by a client that does not know the verdict yet) shows only what matches.
+    sandbox.faults.add(method="GET", path=WEBAANVRAGEN, status=200, body=[bert, anna], times=3)
+    found = await make_client().search_webaanvragen("ann")
+    assert [w.nummer for w in found] == [str(anna["nummer"])]

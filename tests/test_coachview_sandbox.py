@@ -16,9 +16,10 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
+from bot.coachview.guesses import Guess
 from bot.coachview.models import format_filter_date, parse_coachview_datetime
 from bot.errors import CoachviewUnavailable
-from bot.sandbox.coachview import CoachviewSandbox, derive_participants
+from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness, derive_participants
 from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are fixtures
     LIVE_OPLEIDING,
     LIVE_OPLEIDINGSSOORT,
@@ -289,6 +290,8 @@ async def test_token_endpoint_like_identityserver(
         "api",
         "Webaanvragen.Schrijven",
         "Webaanvragen.Lezen",
+        "WebaanvraagOpleidingen.Lezen",
+        "WebaanvraagDeelnemers.Lezen",
         "Opleidingen.Lezen",
         "Opleidingssoorten.Lezen",
     }
@@ -626,13 +629,15 @@ async def test_catalogue_filters_of_live_enrollment_sites(
 # -- Standalone --------------------------------------------------------------------------------
 
 
-async def test_runs_standalone_and_prints_how_to_connect():
+@pytest.mark.parametrize("strict", [False, True], ids=["plain", "strict"])
+async def test_runs_standalone_and_prints_how_to_connect(strict: bool):
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.sandbox.coachview",
         "--port",
         "0",
+        *(["--strict"] if strict else []),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -645,8 +650,124 @@ async def test_runs_standalone_and_prints_how_to_connect():
             printed += line.decode()
         url = printed.splitlines()[0].rsplit(" ", 1)[-1]
         assert "COACHVIEW_CLIENT_SECRET=sandbox-secret" in printed
+        assert ("strict: every unverified guess refused" in printed) is strict
         async with CoachviewClient(url, "sandbox", "sandbox-secret") as standalone:
             assert len(await standalone.list_opleidingssoorten()) == 9
+            assert await standalone.probe(Guess.SEVERAL_ORDERBY_KEYS) is not strict
     finally:
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+# -- As strict as the evidence -----------------------------------------------------------------
+
+
+async def test_each_endpoint_needs_its_own_scope(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    for path, scope in [
+        ("/api/v1/Webaanvragen", "Webaanvragen.Lezen"),
+        ("/api/v1/WebaanvraagOpleidingen", "WebaanvraagOpleidingen.Lezen"),
+        ("/api/v1/WebaanvraagDeelnemers", "WebaanvraagDeelnemers.Lezen"),
+        ("/api/v1/Opleidingen", "Opleidingen.Lezen"),
+        ("/api/v1/Opleidingssoorten", "Opleidingssoorten.Lezen"),
+    ]:
+        others = " ".join(s for s in SCOPES if s != scope)
+        without = await http.get(path, headers=await bearer(http, sandbox, scope=others))
+        assert without.status_code == 403, path
+        only = await http.get(path, headers=await bearer(http, sandbox, scope=f"api {scope}"))
+        assert only.status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("switch", "query", "key"),
+    [
+        ("refuse_reference_filter", {"where": "referentieNrKlant=TG-1"}, "where"),
+        ("refuse_less_than", {"where": "aanvraagDatum<01-01-2030"}, "where"),
+        ("refuse_less_than", {"where": "aantalDeelnemers<=2"}, "where"),
+        ("refuse_dotted_filters", {"where": "contactpersoon.emailadres=a@b.nl"}, "where"),
+        ("refuse_dotted_filters", {"orderby": "contactpersoon.achternaam asc"}, "orderby"),
+        ("refuse_several_orderby_keys", {"orderby": "aanvraagDatum desc,nummer desc"}, "orderby"),
+    ],
+)
+async def test_each_unverified_query_form_can_be_refused_with_a_400(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox, switch: str, query: dict[str, str], key
+):
+    headers = await bearer(http, sandbox)
+    assert (await http.get(WEBAANVRAGEN, params=query, headers=headers)).status_code == 200
+
+    setattr(sandbox.strict, switch, True)
+
+    refused = await http.get(WEBAANVRAGEN, params=query, headers=headers)
+    assert refused.status_code == 400
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert list(problem_errors(refused.text)) == [key]
+    # What is confirmed still works under every switch.
+    sandbox.strict = Strictness.evidence()
+    for confirmed in (
+        {"where": "aanvraagDatum>=01-01-2020;nummer>1000", "orderby": "aanvraagDatum desc"},
+        {"where": "nummer=1001,1002"},
+    ):
+        answer = await http.get(WEBAANVRAGEN, params=confirmed, headers=headers)
+        assert answer.status_code == 200, confirmed
+
+
+@pytest.mark.parametrize(
+    ("switch", "path"),
+    [
+        ("lack_webaanvraag_opleidingen", "/api/v1/WebaanvraagOpleidingen"),
+        ("lack_webaanvraag_deelnemers", "/api/v1/WebaanvraagDeelnemers"),
+    ],
+)
+async def test_a_webaanvraag_sub_endpoint_can_be_missing(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox, switch: str, path: str
+):
+    headers = await bearer(http, sandbox)
+    assert (await http.get(path, headers=headers)).status_code == 200
+    setattr(sandbox.strict, switch, True)
+    assert (await http.get(path, headers=headers)).status_code == 404
+    assert (await http.get(WEBAANVRAGEN, headers=headers)).status_code == 200
+
+
+async def test_the_201_answer_can_leave_out_the_id(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    sandbox.strict.omit_created_id = True
+    headers = await bearer(http, sandbox)
+    created = await http.post(WEBAANVRAGEN, json=webaanvraag_body(), headers=headers)
+    assert created.status_code == 201
+    assert set(created.json()) == {"nummer", "betaalproviderRedirectUrl"}
+    assert created.json()["nummer"] == sandbox.webaanvragen[0].nummer
+
+
+async def test_a_filter_on_the_reference_can_be_ignored_silently(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    headers = await bearer(http, sandbox)
+    for ref in ("TG-1", "TG-2"):
+        body = webaanvraag_body(referentieNrKlant=ref)
+        await http.post(WEBAANVRAGEN, json=body, headers=headers)
+    query = {"where": "referentieNrKlant=TG-2;aantalDeelnemers>=1"}
+    assert len((await http.get(WEBAANVRAGEN, params=query, headers=headers)).json()) == 1
+    sandbox.strict.ignore_reference_filter = True
+    answer = await http.get(WEBAANVRAGEN, params=query, headers=headers)
+    assert answer.status_code == 200
+    assert [w["referentieNrKlant"] for w in answer.json()] == ["TG-1", "TG-2"]
+    assert not Strictness.evidence().ignore_reference_filter
+
+
+async def test_free_fields_can_come_only_when_asked_for(
+    http: httpx.AsyncClient, sandbox: CoachviewSandbox
+):
+    headers = await bearer(http, sandbox)
+    body = webaanvraag_body(vrijevelden={"TelegramRef": "TG-1"})
+    created = (await http.post(WEBAANVRAGEN, json=body, headers=headers)).json()
+    one = f"{WEBAANVRAGEN}/{created['id']}"
+    assert (await http.get(one, headers=headers)).json()["vrijevelden"] == {"TelegramRef": "TG-1"}
+    sandbox.strict.free_fields_on_request = True
+    assert "vrijevelden" not in (await http.get(one, headers=headers)).json()
+    assert "vrijevelden" not in (await http.get(WEBAANVRAGEN, headers=headers)).json()[0]
+    asked = {"InclusiefVrijeVelden": "true"}
+    listed = await http.get(WEBAANVRAGEN, params=asked, headers=headers)
+    assert listed.json()[0]["vrijevelden"] == {"TelegramRef": "TG-1"}
+    assert sandbox.webaanvragen[0].record["vrijevelden"] == {"TelegramRef": "TG-1"}  # kept

@@ -5,7 +5,7 @@ cache; open it with the Application and close it with ``aclose()`` (or ``async w
 failure becomes an exception of :mod:`bot.errors`; see :meth:`CoachviewClient._raise_for_status`
 and :func:`_unavailable` for the mapping.
 
-What is known and what is a guess (``shared/coachview-api.md`` has the sources):
+What is known and what is a guess (the project's notes on Coachview have the sources):
 
 - Known: ``/auth/connect/token`` with client credentials, ``{base}/api/v1/{Entity}[/{id}]``,
   ``POST Webaanvragen`` answering 201 with ``nummer``, bare JSON arrays, ``skip``/``take``,
@@ -28,6 +28,10 @@ What is known and what is a guess (``shared/coachview-api.md`` has the sources):
   * ``>=`` and ``<`` compare texts case-insensitively, as SQL Server's default collation does,
     so "starts with" is a range (:func:`_starts_with`, for the staff search);
   * ``orderby`` takes several keys separated by commas (:attr:`CoachviewClient.newest_first`);
+  * the four unverified query forms (filtering on ``referentieNrKlant``, ``<``, dotted filters,
+    several ``orderby`` keys) each have a fallback in confirmed syntax, chosen when Coachview
+    answers 400 (:mod:`bot.coachview.guesses`, :meth:`CoachviewClient._guarded`);
+  * the scope each endpoint needs (:data:`ENDPOINT_SCOPES`, for ``enrollbot check``);
   * 100 as the page size (``page_size=``; 100 is known to work, the maximum is unknown);
   * the rate-limit headers follow AspNetCoreRateLimit: ``X-Rate-Limit-Limit`` a period such as
     ``1d`` (then ``daily_limit=``, 5,000 by default, is the count) or a number,
@@ -46,17 +50,18 @@ import asyncio
 import email.utils
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock, SystemClock
+from bot.coachview.guesses import LOCAL_SEARCH_WINDOW, Guess, GuessBook
 from bot.coachview.models import (
     OPEN_RUN_STATUSES,
     CreatedWebaanvraag,
@@ -68,6 +73,11 @@ from bot.coachview.models import (
     WebaanvraagDeelnemer,
     WebaanvraagOpleiding,
     format_filter_date,
+)
+from bot.coachview.webaanvraag import (
+    DEFAULT_REFERENCE_FIELD,
+    carries_reference,
+    check_reference_field,
 )
 from bot.errors import (
     CoachviewAuthError,
@@ -84,10 +94,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "ENDPOINT_SCOPES",
     "OFFERED_TYPES",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
     "CoachviewClient",
+    "TokenInfo",
     "parse_reset",
 ]
 
@@ -113,6 +125,33 @@ _MAX_BODY = 20_000
 _MAX_PAGES = 50
 _MAX_SKIP_LISTS = 500
 """The most lists whose skipped records are remembered (the oldest is forgotten first)."""
+
+ENDPOINT_SCOPES: Mapping[tuple[str, str], str] = {
+    ("POST", "Webaanvragen"): "Webaanvragen.Schrijven",
+    ("GET", "Webaanvragen"): "Webaanvragen.Lezen",
+    ("GET", "WebaanvraagOpleidingen"): "WebaanvraagOpleidingen.Lezen",
+    ("GET", "WebaanvraagDeelnemers"): "WebaanvraagDeelnemers.Lezen",
+    ("GET", "Opleidingssoorten"): "Opleidingssoorten.Lezen",
+    ("GET", "Opleidingen"): "Opleidingen.Lezen",
+}
+"""The scope each endpoint the bot uses needs, besides ``api`` (*guess* after the pattern of
+``Webaanvragen.Schrijven`` and ``Opleidingen.Lezen``, which are seen in live integrations)."""
+
+_REFERENCE_SCAN_PAGES = 3
+"""Pages of the newest webaanvragen a look-up by reference reads when it has no start date."""
+
+_PROBE_REFERENCE = "TG-0000000000000000"
+_PROBE_EMAIL = "enrollbot-check@example.invalid"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as Coachview issued it: its lifetime and the scopes it says it grants
+    (``None`` when the answer did not list them)."""
+
+    lifetime: timedelta
+    scopes: frozenset[str] | None
+
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -275,28 +314,58 @@ def _starts_with(field: str, prefix: str) -> str:
     return f"{field}>={prefix};{field}<{prefix[:-1]}{after}"
 
 
-def _search_filters(text: str) -> list[str]:
-    """The ``where`` filters of a staff search: an e-mail address (it has an ``@``), else a
-    surname, first name or company name, else "first name surname" (a surname may carry its
-    prefix, "de Vries", or Coachview may keep the prefix apart in ``tussenvoegsels``)."""
+Reading = tuple[tuple[str, str], ...]
+"""One reading of a search text: ``(dotted field, prefix)`` conditions that must all hold."""
+
+
+def _search_readings(text: str) -> list[Reading]:
+    """The readings of a staff search: an e-mail address (it has an ``@``), else a surname,
+    first name or company name, else "first name surname" (a surname may carry its prefix,
+    "de Vries", or Coachview may keep the prefix apart in ``tussenvoegsels``)."""
     words = text.split()
     if not words:
         raise ValueError("nothing to search for")
     whole = " ".join(words)
     if "@" in whole:
-        return [_starts_with("contactpersoon.emailadres", whole)]
-    filters = [
-        _starts_with("contactpersoon.achternaam", whole),
-        _starts_with("bedrijf.naam", whole),
+        return [(("contactpersoon.emailadres", whole),)]
+    readings: list[Reading] = [
+        (("contactpersoon.achternaam", whole),),
+        (("bedrijf.naam", whole),),
     ]
     if len(words) == 1:
-        filters.append(_starts_with("contactpersoon.voornaam", whole))
-        return filters
-    first = _starts_with("contactpersoon.voornaam", words[0])
-    filters.append(f"{first};{_starts_with('contactpersoon.achternaam', ' '.join(words[1:]))}")
+        readings.append((("contactpersoon.voornaam", whole),))
+        return readings
+    first = ("contactpersoon.voornaam", words[0])
+    readings.append((first, ("contactpersoon.achternaam", " ".join(words[1:]))))
     if len(words) > 2:
-        filters.append(f"{first};{_starts_with('contactpersoon.achternaam', words[-1])}")
-    return filters
+        readings.append((first, ("contactpersoon.achternaam", words[-1])))
+    return readings
+
+
+def _search_filters(text: str) -> list[str]:
+    """The ``where`` filters of a staff search, one per reading (:func:`_search_readings`),
+    each condition a "starts with" range."""
+    return [
+        ";".join(_starts_with(field, prefix) for field, prefix in reading)
+        for reading in _search_readings(text)
+    ]
+
+
+def _value_of(webaanvraag: Webaanvraag, dotted: str) -> str:
+    """The text at a dotted field of a webaanvraag (``""`` when absent)."""
+    value: Any = webaanvraag.model_dump(by_alias=True, mode="json")
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+def _matches(webaanvraag: Webaanvraag, reading: Reading) -> bool:
+    """Whether every condition of ``reading`` holds: the field starts with the prefix, in any
+    case and with the spaces Coachview's comparison would see."""
+    return all(
+        _value_of(webaanvraag, field).casefold().startswith(prefix.casefold())
+        for field, prefix in reading
+    )
 
 
 def _newest_first_key(webaanvraag: Webaanvraag) -> tuple[datetime, int, str]:
@@ -307,6 +376,16 @@ def _newest_first_key(webaanvraag: Webaanvraag) -> tuple[datetime, int, str]:
         int(nummer) if nummer.isdigit() else 0,
         nummer,
     )
+
+
+async def _all_of(*calls: Awaitable[T]) -> list[T]:
+    """The results of concurrent ``calls``; when some fail, the first failure is raised after
+    all have ended (none is left running with its error unread)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[T], results)
 
 
 def _unavailable(method: str, path: str, err: httpx.TransportError) -> CoachviewUnavailable:
@@ -367,6 +446,7 @@ class CoachviewClient:
     token_path = "/auth/connect/token"  # noqa: S105 - a path, not a password
     api_prefix = "/api/v1"
     newest_first = "aanvraagDatum desc,nummer desc"
+    newest_first_one_key = "aanvraagDatum desc"
 
     def __init__(
         self,
@@ -381,9 +461,13 @@ class CoachviewClient:
         transport: httpx.AsyncBaseTransport | None = None,
         page_size: int = 100,
         daily_limit: int = 5000,
+        reference_field: str = DEFAULT_REFERENCE_FIELD,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be between 1 and 100")
+        self._reference_field = check_reference_field(reference_field)
+        self._guesses = GuessBook()
+        self._token_info: TokenInfo | None = None
         self._client_id = client_id
         self._client_secret = client_secret
         self._scope = scope.strip()
@@ -444,6 +528,7 @@ class CoachviewClient:
             catalogue_ttl=settings.catalogue_ttl,
             clock=clock,
             timeout=timeout,
+            reference_field=settings.coachview_reference_field,
         )
 
     async def __aenter__(self) -> Self:
@@ -475,6 +560,96 @@ class CoachviewClient:
     def request_counts(self) -> Mapping[str, int]:
         """How many HTTP requests were sent: ``{"token": n, "api": m}`` (a copy)."""
         return dict(self._counts)
+
+    @property
+    def reference_field(self) -> str:
+        """Where the bot's reference travels (``COACHVIEW_REFERENCE_FIELD``)."""
+        return self._reference_field
+
+    @property
+    def search_window(self) -> int | None:
+        """How many of the newest webaanvragen a search (or a look-up by e-mail) looks through
+        itself, because Coachview refuses dotted filters; ``None`` while Coachview filters."""
+        return LOCAL_SEARCH_WINDOW if self._guesses.state(Guess.DOTTED_FILTER) is False else None
+
+    def guess_state(self, guess: Guess) -> bool | None:
+        """What Coachview said to ``guess``: accepted, refused (fallback used) or not known."""
+        return self._guesses.state(guess)
+
+    async def token_info(self) -> TokenInfo:
+        """The current token's lifetime and scopes (fetching a token if there is none)."""
+        await self._access_token()
+        assert self._token_info is not None
+        return self._token_info
+
+    async def probe_endpoint(self, method: str, entity: str) -> None:
+        """``GET {entity}?take=1``: raises what the endpoint answers when it is not 2xx
+        (``CoachviewForbidden`` names no scope: see :data:`ENDPOINT_SCOPES`)."""
+        if method != "GET":
+            raise ValueError("only GET endpoints can be probed: the check never writes")
+        await self._api("GET", f"{self.api_prefix}/{entity}", params={"skip": 0, "take": 1})
+
+    async def probe(self, guess: Guess) -> bool:
+        """Send ``guess`` alone in the smallest request (``take=1``); remember and return
+        whether Coachview accepted it: a filter that matches nothing must give an empty answer
+        (else Coachview ignores it, which counts as refused). Errors other than 400 are
+        raised, nothing remembered."""
+        where, orderby = {
+            Guess.REFERENCE_FILTER: (f"referentieNrKlant={_PROBE_REFERENCE}", None),
+            Guess.LESS_THAN: ("aanvraagDatum<01-01-2000", None),
+            Guess.DOTTED_FILTER: (
+                f"contactpersoon.emailadres={_PROBE_EMAIL}",
+                "contactpersoon.achternaam asc",
+            ),
+            Guess.SEVERAL_ORDERBY_KEYS: (None, self.newest_first),
+        }[guess]
+        try:
+            found = await self.list_webaanvragen(where=where, orderby=orderby, take=1)
+        except CoachviewRejected as error:
+            if error.status != 400:
+                raise
+            self._guesses.refused(guess)
+            return False
+        if where is not None and found:
+            # Nothing matches the probe's filter: an answer means Coachview ignored it.
+            self._guesses.refused(guess, ignored=True)
+            return False
+        self._guesses.accepted(guess)
+        return True
+
+    async def _guarded(
+        self, guesses: Iterable[Guess], attempt: Callable[[frozenset[Guess]], Awaitable[T]]
+    ) -> T:
+        """``attempt(usable)``, where ``usable`` are the ``guesses`` not known to be refused.
+
+        A 400 to it probes each of those guesses that is not known yet (:meth:`probe`, which
+        remembers the verdict); when a probe finds one refused, ``attempt`` runs again without
+        it. A 400 that no guess explains is raised (Coachview refused the question itself).
+        """
+        wanted = frozenset(guesses)
+        while True:
+            usable = frozenset(guess for guess in wanted if self._guesses.usable(guess))
+            try:
+                result = await attempt(usable)
+            except CoachviewRejected as error:
+                untried = [guess for guess in usable if self._guesses.state(guess) is None]
+                if error.status != 400 or not untried:
+                    raise
+                verdicts = [await self.probe(guess) for guess in untried]
+                if all(verdicts):
+                    raise
+                continue
+            return result
+
+    def _orderby(self, usable: frozenset[Guess]) -> str:
+        if Guess.SEVERAL_ORDERBY_KEYS in usable:
+            return self.newest_first
+        return self.newest_first_one_key
+
+    @staticmethod
+    def _newest(found: Iterable[Webaanvraag]) -> list[Webaanvraag]:
+        """Newest first, as :attr:`newest_first` sorts (for pages sorted by one key)."""
+        return sorted(found, key=_newest_first_key, reverse=True)
 
     @property
     def skipped_records(self) -> list[SkippedRecord]:
@@ -517,60 +692,180 @@ class CoachviewClient:
         skip: int = 0,
         take: int = 100,
         orderby: str | None = None,
+        free_fields: bool = False,
     ) -> list[Webaanvraag]:
-        """One page of webaanvragen; ``where``/``orderby`` in Coachview's own syntax."""
+        """One page of webaanvragen; ``where``/``orderby`` in Coachview's own syntax;
+        ``free_fields`` asks for the ``vrijevelden`` too (``InclusiefVrijeVelden``)."""
         params: dict[str, str | int] = {"skip": skip, "take": take}
         if where:
             params["where"] = where
         if orderby:
             params["orderby"] = orderby
+        if free_fields:
+            params["InclusiefVrijeVelden"] = "true"
         response = await self._api("GET", f"{self.api_prefix}/Webaanvragen", params=params)
         items, _ = self._parse_list(response, Webaanvraag, list_key="Webaanvragen")
         return items
 
-    async def find_webaanvraag_by_reference(self, reference: str) -> Webaanvraag | None:
-        """The webaanvraag whose ``referentieNrKlant`` is ``reference``, if Coachview has it."""
-        found = await self.list_webaanvragen(
-            where=f"referentieNrKlant={_filter_value(reference)}", take=1
-        )
-        return found[0] if found else None
+    async def find_webaanvraag_by_reference(
+        self, reference: str, *, since: datetime | None = None
+    ) -> Webaanvraag | None:
+        """The webaanvraag that carries the bot's ``reference`` (where
+        :attr:`reference_field` says), if Coachview has it.
+
+        With ``referentieNrKlant`` the direct filter is tried first. Otherwise, or when
+        Coachview refuses that filter, the webaanvragen received since the day before ``since``
+        (the moment the enrollment was confirmed) are read newest first and matched here;
+        without ``since``, the newest few hundred.
+        """
+        reference = _filter_value(reference)
+        if self._reference_field != "referentieNrKlant":
+            return await self._scan_for_reference(reference, since)
+
+        async def attempt(usable: frozenset[Guess]) -> Webaanvraag | None:
+            if Guess.REFERENCE_FILTER not in usable:
+                return await self._scan_for_reference(reference, since)
+            found = await self.list_webaanvragen(where=f"referentieNrKlant={reference}", take=2)
+            if any(not carries_reference(w, "referentieNrKlant", reference) for w in found):
+                # Coachview ignored the filter: trusting it could post an enrollment twice.
+                self._guesses.refused(Guess.REFERENCE_FILTER, ignored=True)
+                return await self._scan_for_reference(reference, since)
+            return found[0] if found else None
+
+        return await self._guarded([Guess.REFERENCE_FILTER], attempt)
+
+    async def _scan_for_reference(
+        self, reference: str, since: datetime | None
+    ) -> Webaanvraag | None:
+        """Read webaanvragen newest first (one ``orderby`` key, ``>=`` on the date: confirmed
+        syntax only) until one carries ``reference``."""
+        where = None
+        if since is not None:
+            where = f"aanvraagDatum>={format_filter_date(since - timedelta(days=1))}"
+        pages = _MAX_PAGES if since is not None else _REFERENCE_SCAN_PAGES
+        for page_number in range(pages):
+            page = await self.list_webaanvragen(
+                where=where,
+                skip=page_number * self._page_size,
+                take=self._page_size,
+                orderby=self.newest_first_one_key,
+                free_fields=self._reference_field.startswith("vrijevelden."),
+            )
+            for webaanvraag in page:
+                if carries_reference(webaanvraag, self._reference_field, reference):
+                    return webaanvraag
+            if len(page) < self._page_size:
+                return None
+        return None
 
     async def find_webaanvraag_by_nummer(self, nummer: str) -> Webaanvraag | None:
         """The webaanvraag with this ``nummer`` (the number staff see), if there is one."""
         found = await self.list_webaanvragen(where=f"nummer={_filter_value(nummer)}", take=1)
-        return found[0] if found else None
+        # Checked here too: a Coachview that ignored the filter must not show another one.
+        return next((w for w in found if w.nummer.strip() == nummer.strip()), None)
 
     async def find_webaanvragen_by_email(
         self, emailadres: str, *, take: int = 10
     ) -> list[Webaanvraag]:
-        """The newest ``take`` webaanvragen whose contactpersoon has this e-mail address."""
-        return await self.list_webaanvragen(
-            where=f"contactpersoon.emailadres={_filter_value(emailadres)}",
-            take=take,
-            orderby=self.newest_first,
-        )
+        """The newest ``take`` webaanvragen whose contactpersoon has this e-mail address.
+
+        When Coachview refuses dotted filters, the newest :data:`LOCAL_SEARCH_WINDOW` are
+        searched here (:attr:`search_window` says so)."""
+        emailadres = _filter_value(emailadres)
+        wanted = emailadres.strip().casefold()
+
+        def has_it(webaanvraag: Webaanvraag) -> bool:
+            return _value_of(webaanvraag, "contactpersoon.emailadres").strip().casefold() == wanted
+
+        async def attempt(usable: frozenset[Guess]) -> list[Webaanvraag]:
+            if Guess.DOTTED_FILTER in usable:
+                found = await self.list_webaanvragen(
+                    where=f"contactpersoon.emailadres={emailadres}",
+                    take=take,
+                    orderby=self._orderby(usable),
+                )
+                if all(has_it(w) for w in found):
+                    return self._newest(found)
+                # Coachview ignored the filter: its answer is somebody else's.
+                self._guesses.refused(Guess.DOTTED_FILTER, ignored=True)
+            recent = await self._recent_window(usable)
+            return [w for w in recent if has_it(w)][:take]
+
+        return await self._guarded([Guess.DOTTED_FILTER, Guess.SEVERAL_ORDERBY_KEYS], attempt)
 
     async def recent_webaanvragen(self, *, skip: int = 0, take: int = 10) -> list[Webaanvraag]:
         """The newest webaanvragen first: one page of ``take`` after ``skip``."""
-        return await self.list_webaanvragen(skip=skip, take=take, orderby=self.newest_first)
+
+        async def attempt(usable: frozenset[Guess]) -> list[Webaanvraag]:
+            found = await self.list_webaanvragen(
+                skip=skip, take=take, orderby=self._orderby(usable)
+            )
+            return self._newest(found)
+
+        return await self._guarded([Guess.SEVERAL_ORDERBY_KEYS], attempt)
+
+    async def _recent_window(self, usable: frozenset[Guess]) -> list[Webaanvraag]:
+        """The newest :data:`LOCAL_SEARCH_WINDOW` webaanvragen, for a search done here."""
+        found: list[Webaanvraag] = []
+        size, orderby = self._page_size, self._orderby(usable)
+        for skip in range(0, LOCAL_SEARCH_WINDOW, size):
+            take = min(size, LOCAL_SEARCH_WINDOW - skip)
+            page = await self.list_webaanvragen(skip=skip, take=take, orderby=orderby)
+            found.extend(page)
+            if len(page) < take:
+                break
+        return self._newest(found)
 
     async def search_webaanvragen(self, text: str, *, take: int = 10) -> list[Webaanvraag]:
         """Up to ``take`` webaanvragen, newest first, whose contactpersoon's name or e-mail
         address, or whose company's name, starts with ``text`` (any case).
 
         Coachview's ``where`` has no "or" across fields, so each reading of ``text`` is one
-        request (:func:`_search_filters`, at most four) and the answers are merged; no request
-        pages through more than the ``take`` newest matches.
+        request (:func:`_search_readings`, at most four) and the answers are merged; no request
+        pages through more than the ``take`` newest matches. The fallbacks: without ``<`` each
+        reading is ``field>=text`` sorted by that field (the matches come first) and matched
+        here; without dotted filters the newest :data:`LOCAL_SEARCH_WINDOW` webaanvragen are
+        searched here (:attr:`search_window`).
         """
-        filters = _search_filters(text)
-        pages = await asyncio.gather(
-            *(
-                self.list_webaanvragen(where=where, take=take, orderby=self.newest_first)
-                for where in filters
-            )
-        )
-        found = {w.id: w for page in pages for w in page}
-        return sorted(found.values(), key=_newest_first_key, reverse=True)[:take]
+        readings = _search_readings(text)
+
+        async def attempt(usable: frozenset[Guess]) -> list[Webaanvraag]:
+            if Guess.DOTTED_FILTER not in usable:
+                recent = await self._recent_window(usable)
+                return [w for w in recent if any(_matches(w, r) for r in readings)][:take]
+            if Guess.LESS_THAN in usable:
+                pages = await _all_of(
+                    *(
+                        self.list_webaanvragen(
+                            where=";".join(_starts_with(f, p) for f, p in reading),
+                            take=take,
+                            orderby=self._orderby(usable),
+                        )
+                        for reading in readings
+                    )
+                )
+            else:
+                pages = await _all_of(
+                    *(
+                        self.list_webaanvragen(
+                            where=";".join(f"{f}>={_filter_value(p)}" for f, p in reading),
+                            take=self._page_size,
+                            orderby=f"{reading[-1][0]} asc",
+                        )
+                        for reading in readings
+                    )
+                )
+            # Checked here too: rows of a condition Coachview ignored are not shown.
+            found = {
+                w.id: w
+                for page, reading in zip(pages, readings, strict=True)
+                for w in page
+                if _matches(w, reading)
+            }
+            return self._newest(found.values())[:take]
+
+        guesses = [Guess.DOTTED_FILTER, Guess.LESS_THAN, Guess.SEVERAL_ORDERBY_KEYS]
+        return await self._guarded(guesses, attempt)
 
     async def list_webaanvraag_opleidingen(
         self, *webaanvraag_ids: str
@@ -843,6 +1138,9 @@ class CoachviewClient:
             raise CoachviewError(f"Coachview's token endpoint answered {status}", status=status)
         margin = min(TOKEN_RENEW_MARGIN, lifetime / 10)
         self._token = _Token(value, self._clock.now() + lifetime - margin)
+        granted = answer.get("scope")
+        scopes = frozenset(granted.split()) if isinstance(granted, str) else None
+        self._token_info = TokenInfo(lifetime, scopes)
         logger.info("Got a Coachview token valid for %s", lifetime)
         return self._token
 

@@ -1,4 +1,4 @@
-"""A local Coachview: the REST API of ``shared/coachview-api.md`` on loopback, for tests, the
+"""A local Coachview: the REST API as the project knows it, on loopback, for tests, the
 demo and benchmarks.
 
 ::
@@ -39,6 +39,10 @@ is not (every such choice is marked *guess* below):
   item (flags such as ``deadlineInschrijven: true``, nulls, ``totaalAantalUur`` floats,
   ``auditTrail``), course types with ``doel``, HTML ``omschrijvingInhoud`` and a published
   price; every such field can be filtered on (booleans as ``true``/``false``).
+
+Every query form no live integration has shown to work can be refused, and each unverified
+answer left out, with :attr:`CoachviewSandbox.strict` (:class:`Strictness`): a sandbox as strict as
+the evidence (``sandbox.strict = Strictness.evidence()`` switches everything on).
 
 Faults are injected with :attr:`CoachviewSandbox.faults` (:class:`Faults`); a refused connection
 is a stopped sandbox: ``stop()`` then ``start()`` serves again on the same port with the same
@@ -87,6 +91,7 @@ __all__ = [
     "SandboxBudget",
     "SandboxCatalogue",
     "StoredWebaanvraag",
+    "Strictness",
     "derive_participants",
     "main",
     "seed_catalogue",
@@ -98,6 +103,8 @@ SCOPES = (
     "api",
     "Webaanvragen.Schrijven",
     "Webaanvragen.Lezen",
+    "WebaanvraagOpleidingen.Lezen",
+    "WebaanvraagDeelnemers.Lezen",
     "Opleidingen.Lezen",
     "Opleidingssoorten.Lezen",
 )
@@ -106,13 +113,13 @@ SCOPES = (
 ENDPOINT_SCOPES = {
     ("GET", "Webaanvragen"): "Webaanvragen.Lezen",
     ("POST", "Webaanvragen"): "Webaanvragen.Schrijven",
-    ("GET", "WebaanvraagOpleidingen"): "Webaanvragen.Lezen",
-    ("GET", "WebaanvraagDeelnemers"): "Webaanvragen.Lezen",
+    ("GET", "WebaanvraagOpleidingen"): "WebaanvraagOpleidingen.Lezen",
+    ("GET", "WebaanvraagDeelnemers"): "WebaanvraagDeelnemers.Lezen",
     ("GET", "Opleidingssoorten"): "Opleidingssoorten.Lezen",
     ("GET", "Opleidingen"): "Opleidingen.Lezen",
 }
-"""The scope each endpoint needs (*guess*: only ``Webaanvragen.Schrijven`` and
-``Opleidingen.Lezen`` are seen in working integrations)."""
+"""The scope each endpoint needs, one of its own each (*guess*: only ``Webaanvragen.Schrijven``
+and ``Opleidingen.Lezen`` are seen in working integrations)."""
 
 MAX_TAKE = 100
 _API = "/api/v1/"
@@ -428,6 +435,82 @@ _seed = seed_catalogue  # CoachviewSandbox's flag of the same name hides the fun
 
 def _empty_seed() -> CatalogueSeed:
     return CatalogueSeed(*([""] * len(CatalogueSeed.__dataclass_fields__)))
+
+
+# -- Strictness --------------------------------------------------------------------------------
+
+
+@dataclass
+class Strictness:
+    """Switches that make the sandbox refuse what is not verified against a live Coachview.
+
+    Each ``refuse_*`` switch answers a query that uses that form with a 400 problem-details
+    body naming ``where`` or ``orderby``; ``lack_*`` makes an endpoint answer 404 as if it did not
+    exist; ``omit_created_id`` leaves ``id`` out of the 201 answer to ``POST Webaanvragen``.
+    """
+
+    refuse_reference_filter: bool = False
+    """``where`` on ``referentieNrKlant``."""
+    refuse_less_than: bool = False
+    """The ``<`` and ``<=`` operators (``>`` and ``>=`` are confirmed)."""
+    refuse_dotted_filters: bool = False
+    """Nested fields (``contactpersoon.emailadres``) in ``where`` or ``orderby``."""
+    refuse_several_orderby_keys: bool = False
+    """More than one key in ``orderby``."""
+    lack_webaanvraag_opleidingen: bool = False
+    lack_webaanvraag_deelnemers: bool = False
+    omit_created_id: bool = False
+    free_fields_on_request: bool = False
+    """``vrijevelden`` only in answers to a query with ``InclusiefVrijeVelden=true`` (live
+    integrations send that switch; whether Coachview needs it is not known)."""
+    ignore_reference_filter: bool = False
+    """Worse than a 400: answer as if a condition on ``referentieNrKlant`` were not there (as
+    a server that skips fields it cannot filter on would). Not part of :meth:`evidence`."""
+
+    @classmethod
+    def evidence(cls) -> Strictness:
+        """Every switch but ``ignore_*`` on: only what live integrations have shown works."""
+        switches = [name for name in cls.__dataclass_fields__ if not name.startswith("ignore_")]
+        return cls(**dict.fromkeys(switches, True))
+
+    def without_ignored(self, resource: str, where: str) -> str:
+        """``where`` without the conditions this sandbox ignores."""
+        if not (self.ignore_reference_filter and resource == "Webaanvragen"):
+            return where
+        kept = [
+            part
+            for part in where.split(";")
+            if not part.strip().lower().startswith("referentienrklant")
+        ]
+        return ";".join(kept)
+
+    def lacks(self, resource: str) -> bool:
+        return (resource == "WebaanvraagOpleidingen" and self.lack_webaanvraag_opleidingen) or (
+            resource == "WebaanvraagDeelnemers" and self.lack_webaanvraag_deelnemers
+        )
+
+    def check_query(self, resource: str, where: str | None, orderby: str | None) -> None:
+        """Raise the 400 of the first refused form the query uses."""
+        for part in (where or "").split(";"):
+            match = _CONDITION.match(part)
+            if match is None:
+                continue
+            name, op, _ = match.groups()
+            if self.refuse_less_than and op in ("<", "<="):
+                raise _BadRequest("where", f"Operator '{op}' wordt niet ondersteund.")
+            if self.refuse_dotted_filters and "." in name:
+                raise _BadRequest("where", f"Onbekend veld '{name.strip()}'.")
+            if (
+                self.refuse_reference_filter
+                and resource == "Webaanvragen"
+                and name.strip().lower() == "referentienrklant"
+            ):
+                raise _BadRequest("where", f"Op veld '{name.strip()}' kan niet worden gefilterd.")
+        keys = [part for part in (orderby or "").split(",") if part.strip()]
+        if self.refuse_several_orderby_keys and len(keys) > 1:
+            raise _BadRequest("orderby", f"Ongeldige sortering '{orderby}'.")
+        if self.refuse_dotted_filters and any("." in key.split()[0] for key in keys):
+            raise _BadRequest("orderby", f"Ongeldige sortering '{orderby}'.")
 
 
 # -- Fault injection ---------------------------------------------------------------------------
@@ -1122,6 +1205,7 @@ class CoachviewSandbox:
         self.requests: list[RecordedRequest] = []
         self.webaanvragen: list[StoredWebaanvraag] = []
         self.faults = Faults(fault_seed)
+        self.strict = Strictness()
         self.budget = SandboxBudget(daily_limit, daily_limit, self.clock.now() + timedelta(days=1))
         self._clients: dict[str, _ApiClient] = {}
         self._tokens: dict[str, _IssuedToken] = {}
@@ -1344,15 +1428,22 @@ class CoachviewSandbox:
         denied = self._authorize(request, scope)
         if denied is not None:
             return denied
+        if self.strict.lacks(resource):
+            return _problem(404)
         if request.method == "POST":
             return self._create_webaanvraag(request, body)
         records = self._records(resource)
+        if self.strict.free_fields_on_request and not any(
+            key.lower() == "inclusiefvrijevelden" and value.lower() == "true"
+            for key, value in request.query.items()
+        ):
+            records = [{k: v for k, v in r.items() if k != "vrijevelden"} for r in records]
         if record_id is not None:
             found = next(
                 (r for r in records if str(r.get("id", "")).lower() == record_id.lower()), None
             )
             return _json(found) if found is not None else _problem(404)
-        return self._list(request, resource, records)
+        return self._list(request, resource, records, self.strict)
 
     def _authorize(self, request: web.Request, scope: str) -> web.Response | None:
         """401 for a missing, unknown or expired token; 403 when it lacks ``scope``."""
@@ -1386,9 +1477,16 @@ class CoachviewSandbox:
 
     @staticmethod
     def _list(
-        request: web.Request, resource: str, records: Sequence[dict[str, Any]]
+        request: web.Request,
+        resource: str,
+        records: Sequence[dict[str, Any]],
+        strict: Strictness | None = None,
     ) -> web.Response:
         query = {key.lower(): value for key, value in request.query.items()}
+        if strict is not None:
+            strict.check_query(resource, query.get("where"), query.get("orderby"))
+            if query.get("where"):
+                query["where"] = strict.without_ignored(resource, query["where"])
         skip = _int_param(query, "skip", 0)
         take = _int_param(query, "take", MAX_TAKE)
         if skip < 0:
@@ -1483,6 +1581,8 @@ class CoachviewSandbox:
             "nummer": stored.nummer,
             "betaalproviderRedirectUrl": f"{self.url}/betalen/{stored.id}" if paid else None,
         }
+        if self.strict.omit_created_id:
+            del created["id"]
         response = _json(created, 201)
         response.headers["Location"] = f"{self.url}{_API}Webaanvragen/{stored.id}"
         return response
@@ -1543,6 +1643,8 @@ async def _serve(args: argparse.Namespace) -> None:
     sandbox = CoachviewSandbox(
         client_id=args.client_id, client_secret=args.client_secret, daily_limit=args.daily_limit
     )
+    if args.strict:
+        sandbox.strict = Strictness.evidence()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -1555,6 +1657,7 @@ async def _serve(args: argparse.Namespace) -> None:
         f"  COACHVIEW_CLIENT_ID={sandbox.client_id}\n"
         f"  COACHVIEW_CLIENT_SECRET={sandbox.client_secret}\n"
         f"  a course type: {seed.open_soort}, a run with places: {seed.open_run}\n"
+        f"  {'strict: every unverified guess refused' if args.strict else 'not strict'}\n"
         "Ctrl-C stops it.",
         flush=True,
     )
@@ -1565,13 +1668,20 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.sandbox.coachview [--host H] [--port P]``: serve until Ctrl-C."""
+    """``python -m bot.sandbox.coachview [--host H] [--port P] [--strict]``: serve until
+    Ctrl-C (point ``COACHVIEW_BASE_URL`` of the demo or ``enrollbot check`` at it)."""
     parser = argparse.ArgumentParser(description="A local fake Coachview REST API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--client-id", default=SANDBOX_CLIENT_ID)
     parser.add_argument("--client-secret", default=SANDBOX_CLIENT_SECRET)
     parser.add_argument("--daily-limit", type=int, default=5000)
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse every unverified query form, lack the webaanvraag sub-endpoints, "
+        "leave id out of the 201 answer (Strictness.evidence())",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     asyncio.run(_serve(args))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tests.enrolling import remark_of
 from tests.harness import RunningBot
 
 
@@ -39,7 +40,7 @@ async def test_a_person_enrolls_themself_and_a_colleague_and_gets_the_number(
         {"voornaam": "Piet", "achternaam": "Jansen"},
     ]
     assert body["bedrijf"] == {"naam": "Vries & Co"}
-    assert body["opmerking"] == "Vegetarian, please"
+    assert remark_of(body) == "Vegetarian, please"
     assert body["opleidingen"] == [
         {"opleidingssoortId": bot.coachview.catalogue.seed.open_soort, "opleidingId": run}
     ]

@@ -12,6 +12,7 @@ import pytest
 
 from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import SandboxUser, TelegramSandbox
+from tests.enrolling import remark_of
 from tests.harness import BotProcess
 
 
@@ -106,7 +107,7 @@ async def test_a_killed_bot_continues_where_the_person_was(
         "emailadres": "anna@example.nl",
     }
     assert body["bedrijf"] == {"naam": "Dijk Advies"}
-    assert body["opmerking"] == "Tot dan!"
+    assert remark_of(body) == "Tot dan!"
     assert len(coachview.webaanvragen) == 1
 
 

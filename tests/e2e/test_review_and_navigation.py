@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.store.models import DraftStatus
+from tests.enrolling import remark_of
 from tests.harness import Person, RunningBot
 
 
@@ -79,7 +80,7 @@ async def test_every_contact_field_can_be_changed_from_the_review(enrollbot: Run
         "telefoonnummer": "+31201234567",
     }
     assert body["bedrijf"] == {"naam": "Dijk BV"}
-    assert body["opmerking"] == "See you there"
+    assert remark_of(body) == "See you there"
 
 
 async def test_participants_are_edited_removed_and_added_from_the_review(

@@ -76,7 +76,11 @@ async def test_each_seed_scenario_reaches_coachview_as_the_seed_says(
     body = json.loads(stored.raw)
     contact = {"voornaam": "Contact", "achternaam": "Persoon"}
     assert names(body, "contactpersoon") == contact
-    assert body["opmerking"] == remark
+    # The remark as typed, and the bot's reference on a line of its own under it (where
+    # COACHVIEW_REFERENCE_FIELD's default puts it); nothing in referentieNrKlant.
+    (entry,) = person.bot.outbox()
+    assert body["opmerking"] == f"{remark}\n{entry.reference}"
+    assert "referentieNrKlant" not in body
     expected = [{"voornaam": first, "achternaam": last} for first, last in others]
     if not others:
         assert "deelnemers" not in body

@@ -85,7 +85,9 @@ async def test_a_lookup_by_id_e_mail_or_reference_finds_the_same_webaanvraag(
 ) -> None:
     stored = await desk.webaanvraag(
         {
-            "referentieNrKlant": "TG-0A1B2C3D4E5F6071",
+            # The customer's own reference, and the bot's under the remark (the default place).
+            "referentieNrKlant": "PO-4471",
+            "opmerking": "Graag koffie\nTG-0A1B2C3D4E5F6071",
             "contactpersoon": {
                 "voornaam": "Anna",
                 "tussenvoegsels": "de",
@@ -100,8 +102,9 @@ async def test_a_lookup_by_id_e_mail_or_reference_finds_the_same_webaanvraag(
     for key in (stored.id, stored.id.upper(), "ANNA@example.nl", "tg-0a1b2c3d4e5f6071"):
         answer = await desk.sam.say(f"/lookup {key}")
         assert text(answer).startswith(f"📄 Enrollment {stored.nummer}\n"), key
-    assert "Reference: TG-0A1B2C3D4E5F6071\n" in text(answer)
-    assert answer.entity_texts("code") == ["TG-0A1B2C3D4E5F6071", stored.id]
+    assert "Reference: PO-4471\n" in text(answer)
+    assert "Remark: Graag koffie TG-0A1B2C3D4E5F6071\n" in text(answer)
+    assert answer.entity_texts("code") == ["PO-4471", stored.id]
     assert (
         "👤 Contact person\n"
         "Anna de Vries\n"

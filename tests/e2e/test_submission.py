@@ -35,6 +35,8 @@ from tests.enrolling import (
     WEBAANVRAGEN,
     count,
     numbers,
+    reference_lookups,
+    reference_of,
     texts,
     to_review,
 )
@@ -57,7 +59,7 @@ class Setup:
 
     def references(self) -> list[str]:
         """The bot's reference of every webaanvraag Coachview stored, in arrival order."""
-        return [stored.body["referentieNrKlant"] for stored in self.coachview.webaanvragen]
+        return [reference_of(stored.body) for stored in self.coachview.webaanvragen]
 
     async def all_submitted(self, rows: int, timeout: float = 20.0) -> None:
         await self.bot.wait_for(
@@ -129,7 +131,7 @@ async def test_coachview_down_for_a_while_then_every_enrollment_arrives_once_in_
     anna_rows = [entry.reference for entry in rows if entry.chat_id == anna.id]
     assert [ref for ref in setup.references() if ref in anna_rows] == anna_rows
     # What people read: the "saved" message once, then each number once, in order.
-    stored = {w.body["referentieNrKlant"]: str(w.nummer) for w in coachview.webaanvragen}
+    stored = {reference_of(w.body): str(w.nummer) for w in coachview.webaanvragen}
     assert numbers(anna.user) == [stored[ref] for ref in anna_rows]
     for person in (anna, bram, cor):
         assert count(person.user, SAVED) == 1
@@ -163,12 +165,7 @@ async def test_an_answer_lost_after_coachview_stored_it_makes_no_duplicate(
     assert len(coachview.webaanvragen) == 1
     assert setup.posts() == 1
     (entry,) = bot.outbox()
-    lookups = [
-        r
-        for r in coachview.requests_to(WEBAANVRAGEN, "GET")
-        if r.query.get("where") == f"referentieNrKlant={entry.reference}"
-    ]
-    assert len(lookups) == 1
+    assert len(reference_lookups(coachview)) == 1
     assert numbers(anna.user) == [str(coachview.webaanvragen[0].nummer)]
     assert entry.coachview_nummer == str(coachview.webaanvragen[0].nummer)
     assert count(anna.user, SAVED) == 1
@@ -246,7 +243,7 @@ async def test_a_refused_enrollment_is_kept_reported_and_resent_after_the_fix(
     assert f"enrollbot outbox resend {entry.id}" in alert
     assert entry.status == OutboxStatus.REJECTED
     assert entry.payload["contactpersoon"]["voornaam"] == "Anna"
-    assert entry.payload["referentieNrKlant"] == entry.reference
+    assert reference_of(entry.payload) == entry.reference
     assert json.loads(entry.response_body or "")["errors"] == problem["errors"]
     # No retry, however often the worker looks.
     bot.services.wake_submissions()

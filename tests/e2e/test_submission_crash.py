@@ -41,6 +41,8 @@ from tests.enrolling import (
     count,
     eventually,
     numbers,
+    reference_lookups,
+    reference_of,
 )
 from tests.harness import ROOT, BotProcess
 
@@ -84,7 +86,7 @@ async def test_killed_after_confirming_before_sending_then_restarted_sends_once(
         await eventually(lambda: numbers(anna.user), "the confirmation after the restart")
         (stored,) = coachview.webaanvragen
         assert numbers(anna.user) == [str(stored.nummer)]
-        assert stored.body["referentieNrKlant"] == entry.reference
+        assert reference_of(stored.body) == entry.reference
         assert len(coachview.requests_to(WEBAANVRAGEN, "POST")) == 1
         assert count(anna.user, SAVED) == 0  # nothing failed, as far as Anna can tell
 
@@ -118,15 +120,11 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
     with bot_process(telegram, coachview, tmp_path):
         await eventually(lambda: numbers(anna.user), "the confirmation after the restart")
         (stored,) = coachview.webaanvragen
-        assert stored.body["referentieNrKlant"] == entry.reference
+        assert reference_of(stored.body) == entry.reference
         assert numbers(anna.user) == [str(stored.nummer)]
         posts = coachview.requests_to(WEBAANVRAGEN, "POST")
         assert len(posts) == (1 if coachview_has_it else 2)
-        lookups = [
-            r
-            for r in coachview.requests_to(WEBAANVRAGEN, "GET")
-            if r.query.get("where") == f"referentieNrKlant={entry.reference}"
-        ]
+        lookups = reference_lookups(coachview)
         assert len(lookups) == 1
         assert all(lookup.when < post.when for lookup in lookups for post in posts[1:])
 
@@ -177,8 +175,7 @@ def _enqueue(database: Path, soort: str, count: int, chats: int) -> None:
                 user_id=700_000_000 + number % chats,
                 language="en",
                 payload={
-                    "referentieNrKlant": reference,
-                    "opmerking": f"enrollment {number}",
+                    "opmerking": f"enrollment {number}\n{reference}",
                     "contactpersoon": {"voornaam": "Anna", "achternaam": f"Jansen {number}"},
                     "opleidingen": [{"opleidingssoortId": soort}],
                 },
@@ -238,7 +235,7 @@ async def test_two_worker_processes_over_one_database_send_each_row_once(
                 process.wait(timeout=30)
 
     entries = rows(database)
-    arrived = [stored.body["referentieNrKlant"] for stored in coachview.webaanvragen]
+    arrived = [reference_of(stored.body) for stored in coachview.webaanvragen]
     assert sorted(arrived) == sorted(entry.reference for entry in entries)  # each once
     for chat in {entry.chat_id for entry in entries}:
         mine = [entry.reference for entry in entries if entry.chat_id == chat]

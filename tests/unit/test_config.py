@@ -61,6 +61,9 @@ def test_values_are_read_from_the_environment_and_a_dotenv_file(monkeypatch, tmp
         ("SUBMISSION_LEASE", "0", "SUBMISSION_LEASE:"),
         ("COACHVIEW_PATIENCE", "0", "COACHVIEW_PATIENCE:"),
         ("SUBMISSION_RETRY_MAX", "1", "must not be shorter than SUBMISSION_RETRY_BASE"),
+        ("COACHVIEW_REFERENCE_FIELD", "bedrijf.naam", "must be opmerking, referentieNrKlant or"),
+        ("COACHVIEW_REFERENCE_FIELD", "vrijevelden.", "vrijevelden.<code>"),
+        ("COACHVIEW_AANVRAAG_IS_ORDER", "maybe", "COACHVIEW_AANVRAAG_IS_ORDER:"),
     ],
 )
 def test_each_invalid_value_gives_one_line_naming_the_variable(monkeypatch, variable, value, says):
@@ -147,3 +150,19 @@ def test_course_reminders_can_be_turned_off(monkeypatch):
     settings = load_settings()
     assert settings.course_reminders is False
     assert settings.course_reminder_hour == 9
+
+
+def test_the_reference_field_and_aanvraag_is_order(monkeypatch):
+    settings = load_settings(env_file=str(ROOT / ".env.example"))
+    assert settings.coachview_reference_field == "opmerking"
+    assert settings.coachview_aanvraag_is_order is None  # empty: not sent
+    monkeypatch.setenv("COACHVIEW_REFERENCE_FIELD", "vrijevelden.TelegramRef")
+    monkeypatch.setenv("COACHVIEW_AANVRAAG_IS_ORDER", "true")
+    settings = load_settings(env_file=None)
+    assert settings.coachview_reference_field == "vrijevelden.TelegramRef"
+    assert settings.coachview_aanvraag_is_order is True
+    monkeypatch.setenv("COACHVIEW_REFERENCE_FIELD", "referentieNrKlant")
+    monkeypatch.setenv("COACHVIEW_AANVRAAG_IS_ORDER", "false")
+    settings = load_settings(env_file=None)
+    assert settings.coachview_reference_field == "referentieNrKlant"
+    assert settings.coachview_aanvraag_is_order is False
