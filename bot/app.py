@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.i18n import pick_language, translator
 from bot.notify import Notifier
 from bot.reminders import DraftKeeper
+from bot.retention import Retention
 from bot.services import BotContext, BotData, Services
 from bot.store.db import create_tables, open_engine
 from bot.submission import SubmissionWorker
@@ -36,6 +37,7 @@ from bot.telegram_limits import TelegramLimits
 from bot.telegram_rate import TelegramRateLimiter
 from bot.updates import ChatOrderedProcessor, DurableBot, Inbox, UnpersistedApplication
 from conversations import handlers as enrollment
+from conversations import privacy
 
 __all__ = ["Runtime", "build_application", "polling"]
 
@@ -115,6 +117,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         .build(),
     )
     staff.register(application, settings)
+    privacy.register(application)
     enrollment.register(application)
     application.add_error_handler(on_error)
     return application
@@ -181,6 +184,7 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
         notifier = Notifier(services, application.bot, limiter)
         runtime.background.append(asyncio.create_task(notifier.run()))
         runtime.background.append(asyncio.create_task(DraftKeeper(services).run()))
+        runtime.background.append(asyncio.create_task(Retention(services).run()))
     logger.info("bot @%s ready", application.bot.username)
 
 

@@ -23,7 +23,13 @@ from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_interval, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_time,
+    format_timedelta,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -125,6 +131,10 @@ class Translator:
     def number(self, value: int | float | Decimal) -> str:
         """A number with this language's separators."""
         return format_decimal(value, locale=self.locale)
+
+    def duration(self, value: dt.timedelta) -> str:
+        """A length of time in words, rounded to its largest unit ("1 maand", "1 day")."""
+        return format_timedelta(value, locale=self.locale)
 
 
 @functools.cache

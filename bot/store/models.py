@@ -17,6 +17,7 @@ __all__ = [
     "Draft",
     "DraftStatus",
     "InboxUpdate",
+    "Lease",
     "Notification",
     "NotificationStatus",
     "OutboxEntry",
@@ -151,6 +152,10 @@ class OutboxEntry(SQLModel, table=True):
     payment_url: str | None = None
     created_at: datetime
     submitted_at: datetime | None = None
+    # Privacy (bot/store/privacy.py): when the person asked /forget while the row was still on
+    # its way (it is erased once it arrived), and when its personal fields were removed.
+    erase_requested_at: datetime | None = None
+    erased_at: datetime | None = None
 
 
 class NotificationStatus(StrEnum):
@@ -181,3 +186,15 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """A job that must run in one process at a time, whatever the number of processes: the one
+    that wrote its ``owner`` and ``until`` (when the lease had run out) runs it until ``until``.
+    See ``bot/store/privacy.py``."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=64)
+    owner: str = Field(max_length=64)
+    until: datetime
