@@ -24,7 +24,7 @@ from bot.services import Services
 from bot.store import drafts, inbox, notifications, outbox
 from bot.store.db import create_tables, open_engine
 from bot.store.models import DraftStatus, InboxUpdate, Notification, OutboxEntry
-from bot.store.privacy import holdings
+from bot.store.privacy import erase_person, finish_erasures, holdings
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -207,3 +207,54 @@ def test_settings_name_the_retention_and_check_the_contact() -> None:
     assert load_settings(env_file=None, privacy_contact="https://provider.example/privacy")
     with pytest.raises(Exception, match="PRIVACY_CONTACT: must be an e-mail address"):
         load_settings(env_file=None, privacy_contact="call us")
+
+
+def test_a_refused_enrollment_is_erased_and_can_no_longer_be_resent(
+    processes: list[Retention],
+) -> None:
+    job = processes[0]
+    services = job.services
+    with services.session() as session:
+        entry = outbox.enqueue(
+            session,
+            draft_id=7,
+            reference="TG-REFUSED",
+            chat_id=7,
+            user_id=7,
+            language="en",
+            payload={"contactpersoon": {"voornaam": "Zorbalina"}},
+            summary={"course": "VCA Basis", "contact": "Zorbalina Quix", "participants": 1},
+            now=NOW,
+        )
+        session.commit()
+        entry_id = entry.id or 0
+        assert outbox.claim_due(session, owner="w", now=NOW, lease=timedelta(minutes=1))
+        # The person asks /forget while it is being sent; then Coachview refuses it.
+        erasure = erase_person(session, user_id=7, now=NOW, cancel=True)
+        assert (erasure.cancelled, erasure.waiting) == (0, 1), "leased: it cannot be cancelled"
+        outbox.record_rejection(
+            session,
+            entry_id=entry_id,
+            owner="w",
+            status=400,
+            body='{"errors": {"Contactpersoon.Emailadres": ["Zorbalina"]}}',
+            error="CoachviewRejected",
+            now=NOW,
+        )
+        notifications.enqueue(
+            session, key=f"rejected:{entry_id}", chat_id=7, text="staff will call", now=NOW
+        )
+        session.commit()
+        assert finish_erasures(session, now=NOW) == [], "the person has not been told yet"
+        [told] = session.exec(select(Notification).where(Notification.chat_id == 7)).all()
+        notifications.mark_sent(session, notification_id=told.id or 0, now=NOW)
+        [finished] = finish_erasures(session, now=NOW)
+        session.commit()
+
+        assert (finished.numbers, finished.refused) == ([], 1)
+        row = session.get(OutboxEntry, entry_id)
+        assert row is not None
+        session.refresh(row)
+        assert (row.payload, row.response_body, row.user_id, row.chat_id) == ({}, None, 0, 0)
+        assert session.exec(select(Notification).where(Notification.chat_id == 7)).all() == []
+        assert not outbox.resend(session, entry_id=entry_id, now=NOW), "nothing left to send"
