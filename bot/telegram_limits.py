@@ -32,6 +32,7 @@ __all__ = [
     "CALLBACK_ANSWER_TEXT_MAX",
     "CALLBACK_ANSWER_TIMEOUT",
     "CALLBACK_DATA_MAX_BYTES",
+    "CAPTION_MAX",
     "MESSAGE_DELETE_WINDOW",
     "MESSAGE_TEXT_MAX",
     "RATE_LIMITED_METHODS",
@@ -40,6 +41,9 @@ __all__ = [
 
 MESSAGE_TEXT_MAX = 4096
 """Characters (Unicode code points) of a message text after entity parsing."""
+
+CAPTION_MAX = 1024
+"""Characters of a file's caption (``sendDocument``) after entity parsing."""
 
 CALLBACK_DATA_MAX_BYTES = 64
 """Bytes (UTF-8) of an inline button's ``callback_data``; it must also be at least 1."""

@@ -32,18 +32,17 @@ from bot.retention import queue_erasure_notice
 from bot.services import BotContext, Services
 from bot.store import privacy
 from bot.store.models import Draft, DraftStatus, OutboxEntry, OutboxStatus
-from bot.telegram_limits import MESSAGE_TEXT_MAX
 from conversations import courses
 from conversations.fields import readable_phone
 from conversations.handlers import LANGUAGE_NAMES
 
-__all__ = ["mydata_document", "privacy_text", "register"]
+__all__ = ["DOCUMENT_NAME", "mydata_document", "privacy_text", "register"]
 
 logger = logging.getLogger(__name__)
 
 _ERASE, _CANCEL, _AFTER, _KEEP = "pv:erase", "pv:cancel", "pv:after", "pv:keep"
-#: Room for the JSON in one message, leaving space for the <pre> tags and escaping.
-_JSON_PIECE: Final = MESSAGE_TEXT_MAX - 600
+#: The name of the file /mydata sends.
+DOCUMENT_NAME: Final = "my-data.json"
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -268,34 +267,27 @@ def mydata_summary(t: Translator, found: privacy.Holdings) -> str:
         )
     if not drafts and not found.entries and not found.language:
         lines.extend(["", esc(t._("Nothing else: I keep no enrollment of yours."))])
-    lines.extend(["", esc(t._("Below is all of it as it is stored (JSON). /forget erases it."))])
+    lines.extend(
+        ["", esc(t._("The file below holds all of it as it is stored (JSON). /forget erases it."))]
+    )
     return "\n".join(lines)
 
 
-def _json_pieces(document: dict[str, Any]) -> list[str]:
-    """The document as JSON in code blocks, cut at line ends to fit in messages."""
-    pieces: list[str] = []
-    current = ""
-    for whole in json.dumps(document, ensure_ascii=False, indent=1).splitlines():
-        line = whole[:_JSON_PIECE]
-        if current and len(esc(current)) + len(esc(line)) + 1 > _JSON_PIECE:
-            pieces.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    pieces.append(current)
-    return [f'<pre><code class="language-json">{esc(piece)}</code></pre>' for piece in pieces]
-
-
 async def on_mydata(update: Update, context: BotContext) -> None:
-    """/mydata: a readable summary, then the JSON document."""
+    """/mydata: a readable summary, then the JSON document as a file."""
     chat_id, user_id, t = _who(update, context)
     services = context.services
     with services.session() as session:
         found = privacy.holdings(session, user_id=user_id)
     bot = context.bot
     await bot.send_message(chat_id, mydata_summary(t, found), parse_mode=ParseMode.HTML)
-    for piece in _json_pieces(mydata_document(found)):
-        await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML)
+    document = json.dumps(mydata_document(found), ensure_ascii=False, indent=2)
+    await bot.send_document(
+        chat_id,
+        document.encode(),
+        filename=DOCUMENT_NAME,
+        caption=t._("Everything I keep about you, as it is stored."),
+    )
 
 
 # -- /forget --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ __all__ = [
     "BotCommand",
     "CallbackAnswer",
     "ChatMessage",
+    "Document",
     "InlineButton",
     "KeyboardButton",
     "ReplyKeyboard",
@@ -102,6 +103,15 @@ class BotCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file the bot sent (sendDocument): its name, type and bytes."""
+
+    file_name: str
+    mime_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackAnswer:
     """What the bot answered (answerCallbackQuery) to one pressed button."""
 
@@ -121,7 +131,8 @@ class ChatMessage:
 
     ``text`` is the plain text after entity parsing and ``entities`` its Bot API entities
     (UTF-16 offsets). ``kind`` is ``text``, ``sticker``, ``photo``, ``voice``, ``location`` or
-    ``contact``. ``raw`` is the Message object as the Bot API serialises it.
+    ``contact``, or ``document`` for a file the bot sent (the file in ``document``, its caption
+    in ``text``). ``raw`` is the Message object as the Bot API serialises it.
     """
 
     chat_id: int
@@ -139,6 +150,7 @@ class ChatMessage:
     force_reply: bool = False
     edit_date: datetime | None = None
     deleted: bool = False
+    document: Document | None = None
 
     @property
     def edited(self) -> bool:

@@ -48,6 +48,7 @@ from bot.sandbox.telegram.models import (
     BotCommand,
     CallbackAnswer,
     ChatMessage,
+    Document,
 )
 from bot.sandbox.telegram.ratelimit import RateLimiter
 from bot.sandbox.telegram.state import Chat, Member, Person, Signal
@@ -58,6 +59,7 @@ from bot.telegram_limits import (
     BOT_COMMANDS_MAX,
     CALLBACK_ANSWER_TEXT_MAX,
     CALLBACK_ANSWER_TIMEOUT,
+    CAPTION_MAX,
     MESSAGE_DELETE_WINDOW,
     MESSAGE_TEXT_MAX,
     RATE_LIMITED_METHODS,
@@ -328,6 +330,7 @@ class TelegramSandbox:
                 "getWebhookInfo": self._get_webhook_info,
                 "getUpdates": self._get_updates,
                 "sendMessage": self._send_message,
+                "sendDocument": self._send_document,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
@@ -797,6 +800,31 @@ class TelegramSandbox:
         self._acquire("sendMessage", chat)
         return self._add_bot_message(chat, formatted, markup, reply_to).raw
 
+    async def _send_document(self, params: _Params) -> dict[str, Any]:
+        """A file uploaded with the call (multipart), with an optional caption."""
+        ref = params.chat_id()
+        if ref is None:
+            raise _bad("chat_id is empty")
+        upload = params.raw.get("document")
+        if not isinstance(upload, dict) or "content" not in upload:
+            raise _bad("there is no document in the request")
+        if not upload["content"]:
+            raise _bad("file must be non-empty")
+        formatted = self._formatted(params, params.string("caption") or "")
+        if len(formatted.text) > CAPTION_MAX:
+            raise _bad("message caption is too long")
+        markup = self._markup(params)
+        chat = self._find_chat(ref)
+        self._check_writable(chat)
+        reply_to = self._reply_target(chat, params)
+        self._acquire("sendDocument", chat)
+        document = Document(
+            file_name=str(upload.get("filename") or "document"),
+            mime_type=str(upload.get("content_type") or "application/octet-stream"),
+            content=upload["content"],
+        )
+        return self._add_bot_message(chat, formatted, markup, reply_to, document=document).raw
+
     async def _edit_message_text(self, params: _Params) -> dict[str, Any]:
         if params.has("inline_message_id"):
             raise _bad("MESSAGE_ID_INVALID")
@@ -961,6 +989,8 @@ class TelegramSandbox:
         formatted: FormattedText,
         markup: Markup | None,
         reply_to: ChatMessage | None,
+        *,
+        document: Document | None = None,
     ) -> ChatMessage:
         now = self.clock.now()
         message_id = chat.take_message_id()
@@ -974,9 +1004,23 @@ class TelegramSandbox:
             raw["reply_to_message"] = {
                 k: v for k, v in reply_to.raw.items() if k != "reply_to_message"
             }
-        raw["text"] = formatted.text
-        if formatted.entities:
-            raw["entities"] = formatted.entities_json()
+        if document is None:
+            raw["text"] = formatted.text
+            if formatted.entities:
+                raw["entities"] = formatted.entities_json()
+        else:
+            file_id = f"doc{chat.id}_{message_id}"
+            raw["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": document.file_name,
+                "mime_type": document.mime_type,
+                "file_size": len(document.content),
+            }
+            if formatted.text:
+                raw["caption"] = formatted.text
+            if formatted.entities:
+                raw["caption_entities"] = formatted.entities_json()
         inline_json = _keyboard_json(markup)
         if inline_json is not None:
             raw["reply_markup"] = inline_json
@@ -986,14 +1030,15 @@ class TelegramSandbox:
             date=now,
             from_bot=True,
             sender_id=self.bot_id,
-            kind="text",
-            text=formatted.text,
+            kind="text" if document is None else "document",
+            text=formatted.text if document is None or formatted.text else None,
             entities=tuple(formatted.entities_json()),
             raw=raw,
             inline_keyboard=markup.inline if markup is not None else (),
             reply_keyboard=markup.reply if markup is not None else None,
             remove_keyboard=markup is not None and markup.remove_keyboard,
             force_reply=markup is not None and markup.force_reply,
+            document=document,
         )
         if markup is not None and markup.reply is not None:
             chat.reply_keyboard = markup.reply
@@ -1350,10 +1395,12 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         form = await request.post()
         for name, value in form.items():
             if isinstance(value, web.FileField):
+                content = value.file.read()
                 params[name] = {
                     "filename": value.filename,
                     "content_type": value.content_type,
-                    "size": len(value.file.read()),
+                    "size": len(content),
+                    "content": content,
                 }
             else:
                 params[name] = value
