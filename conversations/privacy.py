@@ -76,6 +76,7 @@ def privacy_text(t: Translator, settings: Settings) -> str:
     """What the bot keeps, why, for how long, who sees it, and whom to ask (HTML)."""
     lines = [
         "🔒 <b>" + esc(t._("Your data and your privacy")) + "</b>",
+        esc(t._("I keep your details only to enroll you in the training provider's courses.")),
         "",
         "<b>" + esc(t._("What I keep, why, and for how long")) + "</b>",
         "• "
@@ -93,7 +94,13 @@ def privacy_text(t: Translator, settings: Settings) -> str:
                 "that; its number, course and dates stay."
             )
         ).format(period=esc(t.duration(settings.sent_retention))),
-        "• " + esc(t._("The language you chose with /language, until you /forget it.")),
+        "• "
+        + esc(
+            t._(
+                "The language you chose with /language, so I speak it with you, until you "
+                "/forget it."
+            )
+        ),
         "• " + esc(t._("Your messages, only until I have answered them.")),
         "",
         "<b>" + esc(t._("Who sees it")) + "</b>",

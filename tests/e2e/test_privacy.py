@@ -59,7 +59,10 @@ async def test_privacy_says_what_is_kept_for_how_long_and_whom_to_ask(bot: Runni
     anna = bot.person("Anna", language_code="en")
     await anna.say("/privacy")
     text = anna.text
-    assert text.startswith("🔒 Your data and your privacy")
+    assert text.startswith(
+        "🔒 Your data and your privacy\n"
+        "I keep your details only to enroll you in the training provider's courses."
+    )
     assert "An unfinished enrollment is deleted 1 month after your last answer." in text
     assert "phone numbers in it are removed 1 month after that" in text
     assert "The training provider's staff, and Coachview" in text
