@@ -95,6 +95,11 @@ class TerminalChat:
         lines = [self._style(BOLD, "🤖 ") + (message.text or "")]
         if message.edited:
             lines[0] = self._style(DIM, "(✏️) ") + lines[0]
+        document = message.document
+        if document is not None:
+            lines.append(self._style(DIM, f"📎 {document.file_name}"))
+            if document.mime_type.startswith(("text/", "application/json")):
+                lines.append(document.content.decode(errors="replace"))
         number = 1
         if message.buttons:
             rows = []
