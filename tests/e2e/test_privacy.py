@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.retention import Retention
 from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
@@ -277,3 +279,50 @@ async def test_in_another_group_nothing_personal_is_shown(
     [notice] = [t for t in staff_texts(staff_group) if number in t]
     assert notice.startswith(f"🆕 New enrollment {number}")
     assert found_in(notice) == ["Zorbalina", "Quixwater"]
+
+
+async def test_a_month_after_it_arrived_only_number_course_and_dates_are_kept(
+    telegram: TelegramSandbox,
+    staff_group: SandboxGroup,
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    async with (
+        CoachviewSandbox(clock=clock) as coachview,
+        running_bot(
+            telegram,
+            coachview,
+            tmp_path / "bot.db",
+            clock=clock,
+            staff_chat_id=staff_group.id,
+            default_language="en",
+        ) as bot,
+    ):
+        person = bot.person(FIRST, language_code="en")
+        number = await enroll(bot, person)
+        retention = Retention(bot.services, owner="the test")
+        clock.advance(timedelta(days=29, hours=23))
+        round_ = retention.run_once()
+        assert round_ is not None and round_.sent_cleared == 0
+        await person.say("/mydata")
+        assert "(names and contact details removed)" not in (person.user.messages[-2].text or "")
+
+        clock.advance(timedelta(hours=1))
+        round_ = retention.run_once()
+        assert round_ is not None and round_.sent_cleared == 1
+        await person.say("/mydata")
+        summary, document = person.user.messages[-2:]
+        assert summary.text is not None and document.document is not None
+        assert (
+            f"• VCA Basis (2 Mar 2026): received by the training provider, number {number}\n"
+            "   (names and contact details removed)"
+        ) in summary.text
+        [sent] = json.loads(document.document.content)["confirmed_enrollments"]
+        assert (sent["coachview_number"], sent["sent_to_coachview"]) == (number, {})
+        assert sent["summary"] == {
+            "course": "VCA Basis",
+            "course_start": sent["summary"]["course_start"],
+            "participants": 2,
+        }
+        assert found_in(document.document.content.decode()) == []
+        assert json.loads(document.document.content)["enrollments_being_filled_in"] == []
