@@ -1,5 +1,7 @@
 """The tables. Each is read and written only through the keyword-only functions of its module
-(``people.py``, ``drafts.py``, ``outbox.py``, ``notifications.py``), which take the session.
+(``people.py``, ``drafts.py``, ``outbox.py``, ``notifications.py``), which take the session;
+``privacy.py`` reads and erases one person's rows across them, applies the retention rules and
+holds the ``leases``.
 
 Times are aware datetimes; SQLModel stores them in UTC and returns them in UTC.
 """
