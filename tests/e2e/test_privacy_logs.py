@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
+from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from bot.store.models import OutboxStatus
 from tests.enrolling import FAST, REFUSED, WEBAANVRAGEN, count
-from tests.harness import running_bot
+from tests.harness import BotProcess, running_bot, wait_until
 from tests.privacy_kit import EMAIL, FIRST, LAST, SEND, fill_in, found_in
 
 
@@ -83,3 +83,29 @@ async def test_no_personal_data_reaches_the_logs(
         if found_in(f"{r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}")
     ]
     assert leaks == []
+
+
+async def test_the_bot_process_at_debug_logs_no_message_text(
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+) -> None:
+    log = tmp_path / "bot.log"
+    process = BotProcess(telegram, coachview, tmp_path / "bot.db", log, LOG_LEVEL="DEBUG")
+    person = telegram.user(FIRST, language_code="en")
+    process.start()
+    try:
+        await telegram.wait_polling(timeout=60)
+        await person.send(f"/start {coachview.catalogue.seed.open_run}")
+        await wait_until(lambda: "first name" in latest(person), 30)
+        await person.send(FIRST)
+        await wait_until(lambda: "prefix" in latest(person), 30)
+    finally:
+        await process.stop()
+    written = log.read_text(errors="replace")
+    assert " DEBUG " in written, "debug lines are written"
+    assert "Processing update" not in written, "python-telegram-bot's update dumps are not"
+    assert found_in(written) == []
+
+
+def latest(user: SandboxUser) -> str:
+    message = user.last_message
+    return (message.text or "") if message is not None else ""
