@@ -32,6 +32,7 @@ from bot.retention import queue_erasure_notice
 from bot.services import BotContext, Services
 from bot.store import privacy
 from bot.store.models import Draft, DraftStatus, OutboxEntry, OutboxStatus
+from bot.telegram_limits import MESSAGE_TEXT_MAX
 from conversations import courses
 from conversations.fields import readable_phone
 from conversations.handlers import LANGUAGE_NAMES
@@ -43,6 +44,9 @@ logger = logging.getLogger(__name__)
 _ERASE, _CANCEL, _AFTER, _KEEP = "pv:erase", "pv:cancel", "pv:after", "pv:keep"
 #: The name of the file /mydata sends.
 DOCUMENT_NAME: Final = "my-data.json"
+#: The confirmed enrollments /mydata lists (the newest; the file holds all): the summary stays
+#: one message.
+_ENTRIES_SHOWN: Final = 10
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -249,16 +253,37 @@ def mydata_summary(t: Translator, found: privacy.Holdings) -> str:
         )
     else:
         lines.append(esc(t._("No language chosen: I follow your Telegram app.")))
-    drafts = [d for d in found.drafts if d.status != DraftStatus.SUBMITTED]
-    for draft in drafts:
-        if draft.status == DraftStatus.OPEN:
-            heading = t._("The enrollment you are filling in:")
-        else:
-            heading = t._("A cancelled enrollment, deleted with the unfinished ones:")
-        lines.extend(["", esc(heading), *(_answers(t, draft) or ["   –"])])
+    cancelled = sum(draft.status == DraftStatus.CANCELLED for draft in found.drafts)
+    if cancelled:
+        lines.extend(
+            [
+                "",
+                esc(
+                    t.ngettext(
+                        "{count} enrollment you cancelled or started over, kept until it is "
+                        "deleted with the unfinished ones.",
+                        "{count} enrollments you cancelled or started over, kept until they are "
+                        "deleted with the unfinished ones.",
+                        cancelled,
+                    )
+                ).format(count=cancelled),
+            ]
+        )
     if found.entries:
         lines.extend(["", esc(t._("Your confirmed enrollments:"))])
-        lines.extend(_entry_line(t, entry) for entry in found.entries)
+        shown = found.entries[-_ENTRIES_SHOWN:]
+        lines.extend(_entry_line(t, entry) for entry in shown)
+        if len(found.entries) > len(shown):
+            more = len(found.entries) - len(shown)
+            lines.append(
+                esc(
+                    t.ngettext(
+                        "… and {count} older one, in the file.",
+                        "… and {count} older ones, in the file.",
+                        more,
+                    )
+                ).format(count=more)
+            )
     if found.messages_waiting:
         lines.extend(
             [
@@ -272,12 +297,24 @@ def mydata_summary(t: Translator, found: privacy.Holdings) -> str:
                 ).format(count=found.messages_waiting),
             ]
         )
-    if not drafts and not found.entries and not found.language:
+    for draft in found.drafts:  # last: the longest part, cut if it does not fit
+        if draft.status == DraftStatus.OPEN:
+            heading = esc(t._("The enrollment you are filling in:"))
+            lines.extend(["", heading, *(_answers(t, draft) or ["   –"])])
+    if not found.drafts and not found.entries and not found.language:
         lines.extend(["", esc(t._("Nothing else: I keep no enrollment of yours."))])
-    lines.extend(
-        ["", esc(t._("The file below holds all of it as it is stored (JSON). /forget erases it."))]
-    )
-    return "\n".join(lines)
+    ending = [
+        "",
+        esc(t._("The file below holds all of it as it is stored (JSON). /forget erases it.")),
+    ]
+    text = "\n".join(lines + ending)
+    if len(text) <= MESSAGE_TEXT_MAX:
+        return text
+    # Very many participants or long answers: as many lines as fit (tags never span lines).
+    cut = ["", esc(t._("… more in the file.")), *ending]
+    while len("\n".join(lines + cut)) > MESSAGE_TEXT_MAX:
+        lines.pop()
+    return "\n".join(lines + cut)
 
 
 async def on_mydata(update: Update, context: BotContext) -> None:
