@@ -484,7 +484,13 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
         return
     now = services.clock.now()
     with services.session() as session:
-        erasure = privacy.erase_person(session, user_id=user_id, now=now, cancel=action == _CANCEL)
+        erasure = privacy.erase_person(
+            session,
+            user_id=user_id,
+            now=now,
+            cancel=action == _CANCEL,
+            staff_chat_id=services.settings.staff_chat_id,
+        )
         queue_erasure_notice(session, services, erasure, now)
         session.commit()
     services.forget_language(user_id)

@@ -174,13 +174,21 @@ def _mentions(value: Any, user_id: int) -> bool:
     return False
 
 
-def erase_person(session: Session, *, user_id: int, now: datetime, cancel: bool) -> Erasure:
+def erase_person(
+    session: Session,
+    *,
+    user_id: int,
+    now: datetime,
+    cancel: bool,
+    staff_chat_id: int | None = None,
+) -> Erasure:
     """Erase everything the bot holds about ``user_id`` (committed by the caller).
 
     Confirmed enrollments still on their way to Coachview are cancelled when ``cancel`` and no
     attempt to send them has started; the others go on, marked to be erased once they arrived
     (:func:`finish_erasures`). Drafts, the language, the updates in the inbox and every
-    notification to the person go now; arrived and refused enrollments keep only what
+    notification to the person go now (when their chat is ``staff_chat_id``, the staff
+    notices about other people's enrollments stay); arrived and refused enrollments keep only what
     :data:`KEPT_SUMMARY` and the reference, number and dates say, without the person's ids.
     """
     entries = list(
@@ -226,7 +234,7 @@ def erase_person(session: Session, *, user_id: int, now: datetime, cancel: bool)
     )
     session.exec(
         sa.delete(Notification)
-        .where(col(Notification.chat_id).in_(chats))
+        .where(col(Notification.chat_id).in_(chats - {staff_chat_id}))
         .execution_options(**_UNSYNCED)
     )
     updates = [

@@ -258,3 +258,18 @@ def test_a_refused_enrollment_is_erased_and_can_no_longer_be_resent(
         assert (row.payload, row.response_body, row.user_id, row.chat_id) == ({}, None, 0, 0)
         assert session.exec(select(Notification).where(Notification.chat_id == 7)).all() == []
         assert not outbox.resend(session, entry_id=entry_id, now=NOW), "nothing left to send"
+
+
+def test_a_staff_member_whose_chat_gets_the_staff_notices_keeps_them_after_forget(
+    processes: list[Retention],
+) -> None:
+    """STAFF_CHAT_ID may be one person's own chat: their /forget leaves the notices about other
+    people's enrollments to be sent."""
+    job = processes[0]
+    other = enroll(job, user=3, at=NOW)
+    with job.services.session() as session:
+        erasure = erase_person(session, user_id=-100, now=NOW, cancel=False, staff_chat_id=-100)
+        session.commit()
+        keys = {n.key for n in session.exec(select(Notification)).all()}
+    assert erasure.numbers == []
+    assert f"staff:{other}" in keys, "the notice about someone else's enrollment stays"
