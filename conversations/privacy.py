@@ -111,8 +111,8 @@ def privacy_text(t: Translator, settings: Settings) -> str:
         esc(
             t._(
                 "The training provider's staff, and Coachview, the provider's administration, "
-                "where your enrollment is registered. Nobody else: I never show your details "
-                "in a group."
+                "where your enrollment is registered. Nobody else: I show your details in no "
+                "other chat or group."
             )
         ),
         "",
