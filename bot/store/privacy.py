@@ -277,7 +277,7 @@ def finish_erasures(session: Session, *, now: datetime) -> list[Erasure]:
 
 
 def remove_sent_personal_data(
-    session: Session, *, sent_before: datetime, now: datetime, limit: int = 500
+    session: Session, *, sent_before: datetime, now: datetime, limit: int = 100
 ) -> int:
     """Remove the personal fields of rows that reached Coachview before ``sent_before``, and
     their drafts; return how many rows. The person's ids stay (for /mydata and /forget)."""
