@@ -332,9 +332,15 @@ def forget_old_updates(session: Session, *, received_before: datetime) -> int:
 # -- Once across processes ------------------------------------------------------------------------
 
 _LEASES = Lease.__table__  # type: ignore[attr-defined]
+#: The first claim's INSERT; RETURNING says whether it inserted (on PostgreSQL through psycopg
+#: the rowcount of an INSERT is -1).
 _INSERT_IF_NEW = {
-    "sqlite": sqlite.insert(_LEASES).on_conflict_do_nothing(index_elements=["name"]),
-    "postgresql": postgresql.insert(_LEASES).on_conflict_do_nothing(index_elements=["name"]),
+    "sqlite": sqlite.insert(_LEASES)
+    .on_conflict_do_nothing(index_elements=["name"])
+    .returning(_LEASES.c.name),
+    "postgresql": postgresql.insert(_LEASES)
+    .on_conflict_do_nothing(index_elements=["name"])
+    .returning(_LEASES.c.name),
 }
 
 
@@ -350,7 +356,7 @@ def claim_lease(
     insert = _INSERT_IF_NEW.get(session.get_bind().dialect.name)
     connection = session.connection()
     if insert is not None:
-        claimed = connection.execute(insert, row).rowcount == 1
+        claimed = connection.execute(insert, row).first() is not None
     else:  # no INSERT that skips a present row: look first
         claimed = session.exec(select(Lease.name).where(Lease.name == name)).first() is None
         if claimed:
