@@ -64,6 +64,10 @@ def _setup_logging(settings: Settings, *, demo: bool) -> None:
     # Bot API URLs contain the token: keep the HTTP libraries quiet.
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Privacy: python-telegram-bot logs every update (names, message texts) at DEBUG; the bot's
+    # own DEBUG lines carry no personal data, PTB's stay at INFO.
+    if settings.log_level == "DEBUG":
+        logging.getLogger("telegram").setLevel(logging.INFO)
 
 
 async def run(settings: Settings) -> None:

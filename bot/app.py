@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.i18n import pick_language, translator
 from bot.notify import Notifier
 from bot.reminders import DraftKeeper
+from bot.retention import Retention
 from bot.services import BotContext, BotData, Services
 from bot.store.db import create_tables, open_engine
 from bot.submission import SubmissionWorker
@@ -36,6 +37,7 @@ from bot.telegram_limits import TelegramLimits
 from bot.telegram_rate import TelegramRateLimiter
 from bot.updates import ChatOrderedProcessor, DurableBot, Inbox, UnpersistedApplication
 from conversations import handlers as enrollment
+from conversations import privacy
 
 __all__ = ["Runtime", "build_application", "polling"]
 
@@ -118,6 +120,8 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
     links.register(application, settings)
     inline.register(application)
     course_reminders.register(application)
+
+    privacy.register(application)
     enrollment.register(application)
     application.add_error_handler(on_error)
     return application
@@ -188,6 +192,8 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
         if settings.course_reminders:
             keeper = course_reminders.CourseReminderKeeper(services)
             runtime.background.append(asyncio.create_task(keeper.run()))
+
+        runtime.background.append(asyncio.create_task(Retention(services).run()))
     logger.info("bot @%s ready", application.bot.username)
 
 

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     coachview_reference_field: str = "opmerking"
     coachview_aanvraag_is_order: bool | None = None
 
+    # -- Privacy (/privacy, /mydata, /forget; bot/retention.py) ---------------------------------
+    # Whom people ask about their data (the provider's e-mail address or web page), shown by
+    # /privacy and /forget when set; how long a sent enrollment keeps its personal fields.
+    privacy_contact: str | None = None
+    sent_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -108,6 +114,7 @@ class Settings(BaseSettings):
         "submission_retry_base",
         "submission_retry_max",
         "submission_poll",
+        "sent_retention",
         mode="before",
     )
     @classmethod
@@ -133,6 +140,18 @@ class Settings(BaseSettings):
         if value is not None and value.path not in (None, "", "/"):
             raise ValueError(f"must be the server root without a path, not {str(value)!r}")
         return value
+
+    @field_validator("privacy_contact")
+    @classmethod
+    def _contact_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) or re.fullmatch(
+            r"https?://[^\s]+\.[^\s]+", value
+        ):
+            return value
+        raise ValueError("must be an e-mail address or a web address (https://...)")
 
     @field_validator("staff_user_ids", mode="before")
     @classmethod

@@ -23,7 +23,13 @@ from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_interval, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_time,
+    format_timedelta,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -129,6 +135,10 @@ class Translator:
     def money(self, amount: Decimal, currency: str = "EUR") -> str:
         """An amount of money as this language writes it ("€ 1.250,00", "€1,250.00")."""
         return format_currency(amount, currency, locale=self.locale)
+
+    def duration(self, value: dt.timedelta) -> str:
+        """A length of time in words, rounded to its largest unit ("1 maand", "1 day")."""
+        return format_timedelta(value, locale=self.locale)
 
 
 @functools.cache

@@ -77,6 +77,10 @@ class Services:
             outages=OutageTracker(self),
         )
 
+    def forget_language(self, user_id: int) -> None:
+        """Drop a person's language from memory (their data was erased with /forget)."""
+        self._languages.pop(user_id, None)
+
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and never across an ``await``."""
         return Session(self.db, expire_on_commit=False)

@@ -62,6 +62,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cancel", N_("Cancel your enrollment")),
     ("language", N_("Nederlands / English")),
     ("help", N_("What I can do")),
+    ("privacy", N_("Your data: what I keep, see it, erase it")),
 )
 LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 
@@ -175,6 +176,7 @@ async def start_enrollment(
     """Open a new draft: at the named course when ``payload`` names one, else the catalogue."""
     t = chat.t
     welcome = t._("Hello! I will help you enroll in a course. It takes about two minutes.")
+    welcome += "\n" + t._("🔒 How I handle your details: /privacy")
     notes = [welcome]
     if payload:
         try:

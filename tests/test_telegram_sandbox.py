@@ -175,6 +175,26 @@ async def test_4096_characters_after_html_parsing_is_the_limit(
     assert len(anna.messages) == 1
 
 
+async def test_a_document_arrives_with_its_name_bytes_and_caption(
+    sandbox: TelegramSandbox, bot: telegram.Bot
+) -> None:
+    anna = sandbox.user()
+    sent = await bot.send_document(
+        anna.id, b'{"a": 1}', filename="data.json", caption="<b>Yours</b>", parse_mode="HTML"
+    )
+    assert sent.document is not None and sent.document.file_name == "data.json"
+    assert sent.caption == "Yours" and sent.text is None
+    [message] = anna.messages
+    assert message.kind == "document" and message.caption == "Yours"
+    assert message.file is not None
+    assert (message.file.name, message.file.data) == ("data.json", b'{"a": 1}')
+    with refused(sandbox, BadRequest, "Bad Request: message caption is too long"):
+        await bot.send_document(anna.id, b"x", filename="x.txt", caption="x" * 1025)
+    with refused(sandbox, BadRequest, "Bad Request: wrong file identifier/HTTP URL specified"):
+        await bot.send_document(anna.id, "not-a-file-id")
+    assert len(anna.messages) == 1
+
+
 async def test_html_gives_plain_text_and_utf16_entities(
     sandbox: TelegramSandbox, bot: telegram.Bot
 ) -> None:

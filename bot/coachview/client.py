@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
@@ -286,6 +287,24 @@ def parse_reset(text: str | None, now: datetime) -> datetime | None:
 
 def _body(response: httpx.Response) -> str:
     return response.text[:_MAX_BODY]
+
+
+def _outline(response: httpx.Response) -> str:
+    """An error answer for the log, without the values it may repeat from the request (the
+    person's name, e-mail address...): a problem-details body's title, status and trace id and
+    the names of the fields it finds fault with; of any other body only its length. The whole
+    body is kept in the exception (``body``) for the outbox and staff."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return f"{len(response.content)} bytes, not JSON"
+    if not isinstance(answer, dict):
+        return f"{len(response.content)} bytes of JSON"
+    outline = {key: answer[key] for key in ("title", "status", "traceId") if key in answer}
+    errors = answer.get("errors")
+    if isinstance(errors, dict):
+        outline["fields"] = sorted(str(name) for name in errors)
+    return json.dumps(outline, ensure_ascii=False)
 
 
 def _filter_value(value: str) -> str:
@@ -1160,7 +1179,7 @@ class CoachviewClient:
             return
         level = logging.INFO if status == 404 else logging.WARNING  # 404: a look-up's answer
         logger.log(level, "Coachview answered %s to %s %s", status, method, path)
-        logger.debug("Coachview's %s answer: %s", status, _body(response))
+        logger.debug("Coachview's %s answer: %s", status, _outline(response))
         what = f"Coachview answered {status} to {method} {path}"
         body = _body(response)
         if status == 429:

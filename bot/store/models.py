@@ -1,5 +1,7 @@
 """The tables. Each is read and written only through the keyword-only functions of its module
-(``people.py``, ``drafts.py``, ``outbox.py``, ``notifications.py``), which take the session.
+(``people.py``, ``drafts.py``, ``outbox.py``, ``notifications.py``), which take the session;
+``privacy.py`` reads and erases one person's rows across them, applies the retention rules and
+holds the ``leases``.
 
 Times are aware datetimes; SQLModel stores them in UTC and returns them in UTC.
 """
@@ -19,6 +21,7 @@ __all__ = [
     "Draft",
     "DraftStatus",
     "InboxUpdate",
+    "Lease",
     "Notification",
     "NotificationStatus",
     "OutboxEntry",
@@ -155,6 +158,10 @@ class OutboxEntry(SQLModel, table=True):
     payment_url: str | None = None
     created_at: datetime
     submitted_at: datetime | None = None
+    # Privacy (bot/store/privacy.py): when the person asked /forget while the row was still on
+    # its way (it is erased once it arrived), and when its personal fields were removed.
+    erase_requested_at: datetime | None = None
+    erased_at: datetime | None = None
 
 
 class NotificationStatus(StrEnum):
@@ -230,3 +237,15 @@ class CourseReminder(SQLModel, table=True):
     #: (the SEQUENCE of the calendar file sent with the news).
     nummer: str = Field(default="", max_length=64)
     revision: int = 0
+
+
+class Lease(SQLModel, table=True):
+    """A job that must run in one process at a time, whatever the number of processes: the one
+    that wrote its ``owner`` and ``until`` (when the lease had run out) runs it until ``until``.
+    See ``bot/store/privacy.py``."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=64)
+    owner: str = Field(max_length=64)
+    until: datetime

@@ -301,10 +301,15 @@ def list_entries(
 
 
 def resend(session: Session, *, entry_id: int, now: datetime) -> bool:
-    """Put a rejected row back in the queue (after the cause was fixed)."""
+    """Put a rejected row back in the queue (after the cause was fixed); not one whose
+    personal data was erased (/forget): there is nothing left to send."""
     result = session.exec(
         sa.update(OutboxEntry)
-        .where(col(OutboxEntry.id) == entry_id, col(OutboxEntry.status) == OutboxStatus.REJECTED)
+        .where(
+            col(OutboxEntry.id) == entry_id,
+            col(OutboxEntry.status) == OutboxStatus.REJECTED,
+            col(OutboxEntry.erased_at).is_(None),
+        )
         .values(
             status=OutboxStatus.PENDING,
             next_attempt_at=now,

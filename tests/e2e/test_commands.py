@@ -14,12 +14,14 @@ async def test_the_command_menu_is_localized(enrollbot: RunningBot) -> None:
         ("cancel", "Je inschrijving annuleren"),
         ("language", "Nederlands / English"),
         ("help", "Wat ik kan"),
+        ("privacy", "Je gegevens: wat ik bewaar, inzien, wissen"),
     ]
     assert [(c.command, c.description) for c in english.visible_commands()] == [
         ("start", "Enroll in a course"),
         ("cancel", "Cancel your enrollment"),
         ("language", "Nederlands / English"),
         ("help", "What I can do"),
+        ("privacy", "Your data: what I keep, see it, erase it"),
     ]
 
 

@@ -65,6 +65,7 @@ async def test_staff_see_the_staff_commands_in_their_menus_and_nobody_else_does(
         BotCommand("cancel", "Cancel your enrollment"),
         BotCommand("language", "Nederlands / English"),
         BotCommand("help", "What I can do"),
+        BotCommand("privacy", "Your data: what I keep, see it, erase it"),
     ]
     assert desk.sam.user.visible_commands() == everyone + staff_commands
     assert desk.kees.user.visible_commands() == everyone
@@ -76,6 +77,7 @@ async def test_staff_see_the_staff_commands_in_their_menus_and_nobody_else_does(
         "cancel",
         "language",
         "help",
+        "privacy",
     ]
 
 
