@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, ExtBot
@@ -221,8 +221,10 @@ class WebhookReceiver:
             return web.Response()
         try:
             new = self._inbox.keep(update.update_id, data)
-        except SQLAlchemyError:
-            logger.exception("could not keep a webhook update; Telegram will send it again")
+        except SQLAlchemyError as error:
+            # The database's own message, not SQLAlchemy's: that one shows the update's text.
+            cause = error.orig if isinstance(error, DBAPIError) else type(error).__name__
+            logger.error("could not keep a webhook update (%s); Telegram sends it again", cause)
             return web.Response(status=503)
         self._seen.add(update.update_id)
         self._seen_order.append(update.update_id)

@@ -142,7 +142,7 @@ async def test_not_an_update_is_refused(hooked: RunningBot) -> None:
 
 
 async def test_an_update_answered_with_an_error_is_sent_again_and_handled_once(
-    hooked: RunningBot, telegram: TelegramSandbox
+    hooked: RunningBot, telegram: TelegramSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The database fails once while the update is being kept: the bot answers 503 (so
     Telegram keeps the update), the sandbox sends it again, the bot handles it once."""
@@ -163,6 +163,9 @@ async def test_an_update_answered_with_an_error_is_sent_again_and_handled_once(
     assert failed
     assert len(anna.user.messages) == 1, anna.user.transcript()
     assert count(anna.user, GREETING) == 1
+    [logged] = [r.getMessage() for r in caplog.records if "could not keep" in r.getMessage()]
+    assert "disk I/O error" in logged
+    assert "Anna" not in logged  # nothing of the update itself
 
 
 async def test_an_update_sent_twice_is_handled_once(

@@ -4,6 +4,7 @@ it had not yet handled: the restarted bot handles it, and Telegram never sends i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -97,3 +98,36 @@ async def test_an_update_acknowledged_and_then_killed_is_handled_after_the_resta
     assert len(anna.messages) == 1
     posts = [post for post in telegram.webhook.posts if post.update_id == update.update_id]
     assert [post.status for post in posts] == [200]  # Telegram had it answered: never resent
+
+
+async def test_sigterm_takes_nothing_new_and_finishes_what_it_took(
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, process: BotProcess
+) -> None:
+    anna = telegram.user("Anna", language_code="en")
+    bert = telegram.user("Bert", language_code="en")
+    process.start()
+    await eventually(lambda: telegram.webhook_url, "the bot to set its webhook", 60)
+    coachview.faults.add(method="GET", path="/api/v1/Opleidingen", action="hold")
+    run = coachview.catalogue.runs_of(coachview.catalogue.seed.paged_soort)[0]["id"]
+    await anna.send(f"/start {run}")
+    await eventually(lambda: coachview.faults.held == 1, "the bot to be handling Anna's update")
+
+    stopping = asyncio.create_task(process.stop())  # SIGTERM
+    late = await bert.send("/start")
+    await eventually(
+        lambda: any(p.update_id == late.update_id and not p.ok for p in telegram.webhook.posts),
+        "Telegram to find the stopping bot closed to new updates",
+    )
+    assert not stopping.done()  # still finishing Anna's update
+    coachview.faults.clear()
+    coachview.faults.release()
+    await stopping
+    assert process.process is not None and process.process.returncode == 0
+    assert (anna.last_message is not None) and "What is your first name?" in (
+        anna.last_message.text or ""
+    )
+    assert bert.messages == []
+
+    process.start()  # Telegram delivers Bert's update to the bot that is back
+    await eventually(lambda: bert.messages, "Bert's answer from the restarted bot", 60)
+    assert len(anna.messages) == 1
