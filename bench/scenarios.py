@@ -303,13 +303,7 @@ async def webhook(config: Config, coachview: CoachviewSandbox, started: Started)
             "offered": offered,
             "failure_count": sum(run["failure_count"] for run in runs[transport]),
             "cpu_ms_per_update": 1000 * sum(run["cpu_s"] for run in runs[transport]) / offered,
-            "first_reaction_ms": {
-                "p50": 1000 * percentile(found, 50),
-                "p95": 1000 * percentile(found, 95),
-                "p99": 1000 * percentile(found, 99),
-                "max": 1000 * max(found, default=math.nan),
-                "n": len(found),
-            },
+            "first_reaction_ms": reaction_ms(found),
             "rounds": runs[transport],
         }
     return results
@@ -356,13 +350,7 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
         "cpu_ms_per_update": 1000 * (after.cpu - before.cpu) / outcome.updates,
         "cpu_share_of_a_core": (after.cpu - before.cpu) / elapsed if elapsed else math.nan,
         "driver_cpu_s": driver_after - driver_before,
-        "first_reaction_ms": {
-            "p50": 1000 * percentile(reactions, 50),
-            "p95": 1000 * percentile(reactions, 95),
-            "p99": 1000 * percentile(reactions, 99),
-            "max": 1000 * max(reactions, default=math.nan),
-            "n": len(reactions),
-        },
+        "first_reaction_ms": reaction_ms(reactions),
         "telegram_limit": {
             "messages_sent": telegram.messages_sent,
             "messages_per_s": telegram.messages_sent / elapsed if elapsed else math.nan,
@@ -374,6 +362,17 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
         "late_answers": telegram.late_answers,
         "driver_loop_lag_ms": lag.to_json(),
         "rss_mb": after.rss / MB,
+    }
+
+
+def reaction_ms(reactions: list[float]) -> dict[str, float]:
+    """First-reaction times (seconds) as milliseconds: p50, p95, p99, max, and how many."""
+    return {
+        "p50": 1000 * percentile(reactions, 50),
+        "p95": 1000 * percentile(reactions, 95),
+        "p99": 1000 * percentile(reactions, 99),
+        "max": 1000 * max(reactions, default=math.nan),
+        "n": len(reactions),
     }
 
 
