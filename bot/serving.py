@@ -73,7 +73,11 @@ async def coachview_token(services: Services) -> None:
 
 
 def readiness_checks() -> dict[str, Check]:
-    """The checks of ``/readyz``, by name (the migrations' check joins them with Alembic)."""
+    """The checks of ``/readyz``, by name.
+
+    With Alembic (the ``pg`` branch) a third joins them: ``"migrations"``, a check that raises
+    unless ``bot.store.migrations.is_current(services.db)``.
+    """
     return {"database": database_reachable, "coachview": coachview_token}
 
 
