@@ -186,13 +186,25 @@ async def webhook(
         await stack.enter_async_context(
             http_server(routes, listen=settings.webhook_listen, sock=sock)
         )
+        # What Telegram says of the webhook before it is set again: what waits, what failed.
+        info = await application.bot.get_webhook_info()
+        if info.last_error_message:
+            # Telegram's own words on its last failed post (e.g. the proxy refused it).
+            logger.warning(
+                "Telegram's last failed post to the webhook, at %s: %s",
+                info.last_error_date,
+                info.last_error_message,
+            )
         await application.bot.set_webhook(
             url,
             secret_token=secret,
             allowed_updates=list(ALLOWED_UPDATES),
             max_connections=WEBHOOK_MAX_CONNECTIONS,
         )
-        logger.info("Telegram posts updates to the webhook")
+        logger.info(
+            "Telegram posts updates to the webhook; %d were waiting there",
+            info.pending_update_count,
+        )
 
     async with lifecycle(application, start, stack.aclose):
         yield application

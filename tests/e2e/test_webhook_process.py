@@ -131,3 +131,6 @@ async def test_sigterm_takes_nothing_new_and_finishes_what_it_took(
     process.start()  # Telegram delivers Bert's update to the bot that is back
     await eventually(lambda: bert.messages, "Bert's answer from the restarted bot", 60)
     assert len(anna.messages) == 1
+    # The restarted bot tells the operator that Telegram could not deliver in between.
+    warnings = [line["message"] for line in log_lines(process) if line["level"] == "WARNING"]
+    assert any("last failed post to the webhook" in text for text in warnings), warnings
