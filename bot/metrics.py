@@ -1,10 +1,11 @@
 """Numbers for operators: the Prometheus metrics of one bot, in a registry of its own.
 
-Counted as they happen: updates handled by kind, and the time from an update's arrival (put on
+Counted as they happen: updates handled by kind, the time from an update's arrival (put on
 PTB's update queue, by the poller or the webhook) to the end of its handling, when its reply
-has been sent. Read from the running bot when Prometheus scrapes (:class:`_Snapshot`): open
-drafts, outbox rows by status and the age of the oldest pending one, Coachview's requests by
-endpoint and answer and its request budget left, and Telegram's 429 answers.
+has been sent, and the webhook's requests by answer. Read from the running bot when Prometheus
+scrapes (:class:`_Snapshot`): open drafts, outbox rows by status and the age of the oldest
+pending one, Coachview's requests by endpoint and answer and its request budget left, and
+Telegram's 429 answers.
 
 Each :class:`Metrics` has its own ``CollectorRegistry`` (not prometheus-client's global one),
 so two bots in one process (the tests) never share or clash.
@@ -84,6 +85,12 @@ class Metrics:
             "enrollbot_update_reply_seconds",
             "Seconds from an update's arrival to the end of its handling (its reply sent)",
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.webhook = Counter(
+            "enrollbot_webhook_requests",
+            "Requests to the webhook, by the answer (403: without the secret; 503: not stored)",
+            ["status"],
             registry=self.registry,
         )
         self._arrived: dict[int, float] = {}

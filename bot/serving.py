@@ -177,7 +177,13 @@ async def webhook(
     secret = settings.webhook_secret.get_secret_value()
     inbox = cast(DurableBot, application.bot).inbox
     receiver = WebhookReceiver(application, inbox, secret)
-    routes = [web.post(urlsplit(url).path or "/", receiver.handle)]
+
+    async def counted(request: web.Request) -> web.Response:
+        response = await receiver.handle(request)
+        runtime.metrics.webhook.labels(str(response.status)).inc()
+        return response
+
+    routes = [web.post(urlsplit(url).path or "/", counted)]
     if settings.metrics_listen is None if with_ops is None else with_ops:
         routes += ops_routes(application, runtime)
     stack = contextlib.AsyncExitStack()

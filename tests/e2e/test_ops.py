@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
 from bot.clock import ManualClock
@@ -24,6 +22,7 @@ from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import TelegramSandbox
 from tests.enrolling import FAST, SAVED, SEND, WEBAANVRAGEN, numbers, to_review
 from tests.harness import RunningBot, running_bot
+from tests.ops_helpers import get, scrape
 
 TOKEN_PATH = "/auth/connect/token"
 
@@ -37,25 +36,9 @@ async def watched(
         yield bot
 
 
-async def get(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        return response.status, await response.text()
-
-
 async def ready(bot: RunningBot) -> tuple[int, dict[str, Any]]:
     status, body = await get(f"{bot.ops_url}/readyz")
     return status, json.loads(body)
-
-
-async def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of ``url``'s /metrics by (name, sorted labels)."""
-    status, body = await get(f"{url}/metrics")
-    assert status == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body)
-        for sample in family.samples
-    }
 
 
 async def test_healthz_answers_while_the_bot_runs(watched: RunningBot) -> None:

@@ -27,6 +27,7 @@ from bot.store.models import InboxUpdate
 from bot.updates import SECRET_HEADER
 from tests.enrolling import CONFIRMED, SEND, count, numbers, to_review
 from tests.harness import RunningBot, running_bot
+from tests.ops_helpers import scrape
 
 SECRET = "s3cret_webhook-token"
 GREETING = "Hello! I will help you enroll in a course."
@@ -128,6 +129,8 @@ async def test_a_request_without_the_secret_is_refused_and_nothing_is_stored(
     assert statements == []
     assert inbox_rows(hooked) == []
     assert anna.messages == []
+    figures = await scrape(webhook_url(hooked).removesuffix("/telegram/updates"))
+    assert figures[("enrollbot_webhook_requests_total", (("status", "403"),))] == 1
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "secret" in logged  # the refusal is logged ...
     assert SECRET not in logged  # ... without the secret
