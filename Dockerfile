@@ -1,5 +1,6 @@
 # enrollbot: the Telegram enrollment bot. Build: docker build -t enrollbot .
 # Run:  docker run -d --env-file .env -v enrollbot-data:/data enrollbot
+# Several instances on PostgreSQL behind one webhook URL: compose.yaml.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -33,4 +34,13 @@ WORKDIR /data
 VOLUME ["/data"]
 ENV DATABASE_URL=sqlite:////data/enrollbot.db
 
-ENTRYPOINT ["enrollbot"]
+# Webhook mode (WEBHOOK_URL) listens on WEBHOOK_LISTEN, 0.0.0.0:8080 by default, and serves
+# /healthz, /readyz and /metrics there too.
+EXPOSE 8080
+
+# The database schema is brought up to date first, then the bot (or the command given) runs:
+#   docker run ... enrollbot              the bot
+#   docker run ... enrollbot outbox       the operator's view of the outbox
+# Several instances (compose.yaml) run `enrollbot migrate` once, in a service of its own, and
+# start the bot with --entrypoint enrollbot.
+ENTRYPOINT ["/bin/sh", "-c", "enrollbot migrate && exec enrollbot \"$@\"", "enrollbot"]

@@ -4,6 +4,7 @@
     python -m bench --size quick     the same, smaller (about 4 minutes)
     python -m bench --only load,starts --people 500
     python -m bench --cprofile       the load run with the bot under cProfile (bench/out/bot.prof)
+    python -m bench --only webhook   first reaction at --rate updates/s: webhook vs long polling
 
 Raw output goes to ``bench/out/`` (git-ignored); the full run with nothing changed also writes
 ``bench/RESULTS.md``.
@@ -24,10 +25,12 @@ from typing import Any
 
 from bench import report
 from bench.proc import ROOT
-from bench.scenarios import PROFILES, Config, Started, drafts, load, offered, starts
+from bench.scenarios import PROFILES, Config, Started, drafts, load, offered, starts, webhook
 from bot.sandbox.coachview import CoachviewSandbox
 
 SCENARIOS = ("load", "offered", "drafts", "starts")
+EXTRA = ("webhook",)
+"""Scenarios run only when named in --only (issue 12: webhook vs long polling)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +67,7 @@ def config_from(args: argparse.Namespace) -> Config:
 
 async def run(config: Config, only: tuple[str, ...], command: str) -> dict[str, Any]:
     """Run the chosen scenarios; return everything measured."""
-    unknown = set(only) - set(SCENARIOS)
+    unknown = set(only) - set(SCENARIOS) - set(EXTRA)
     if unknown:
         raise ValueError(f"unknown scenarios: {sorted(unknown)}")
     config.out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +89,8 @@ async def run(config: Config, only: tuple[str, ...], command: str) -> dict[str, 
             results["drafts"] = await drafts(config, coachview, started)
         if "starts" in only:
             results["starts"] = await starts(config, coachview, started)
+        if "webhook" in only:
+            results["webhook"] = await webhook(config, coachview, started)
     results["duration_s"] = time.perf_counter() - began
     return results
 

@@ -13,7 +13,9 @@ import contextlib
 import gc
 import os
 import resource
+import secrets
 import shutil
+import socket
 import sqlite3
 import time
 from collections import Counter
@@ -57,9 +59,11 @@ class Subject:
     telegram: MeasuredTelegram
     process: BotUnderTest
     workdir: Path
-    #: Seconds from starting the process to its first getUpdates.
+    #: Seconds from starting the process to its first getUpdates (or to its webhook being set).
     start_seconds: float
     next_user_id: int = 800_000_000
+    #: How it takes updates in: ``polling`` or ``webhook``.
+    transport: str = "polling"
 
     def take_user_ids(self, count: int) -> int:
         first = self.next_user_id
@@ -87,8 +91,10 @@ async def start_subject(
     coachview: CoachviewSandbox,
     workdir: Path,
     profile: Path | None = None,
+    webhook: bool = False,
 ) -> Subject:
-    """Start the bot or the echo floor against a new Telegram sandbox; return once it polls."""
+    """Start the bot or the echo floor against a new Telegram sandbox; return once it polls
+    (``webhook``: the bot in webhook mode, once it has set its webhook)."""
     telegram = await stack.enter_async_context(MeasuredTelegram())
     # A fresh folder: a database or log left by an earlier run would change what is measured.
     await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
@@ -112,6 +118,15 @@ async def start_subject(
             "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
             "STAFF_CHAT_ID": str(staff.id),
         }
+    if webhook:
+        with socket.socket() as sock:  # a free port for the bot's webhook server
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        environment |= {
+            "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/updates",
+            "WEBHOOK_SECRET": secrets.token_urlsafe(32),
+            "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+        }
     process = BotUnderTest(
         "bot" if kind == "bot" else "bench.echo",
         environment,
@@ -121,6 +136,21 @@ async def start_subject(
     )
     process.start()
     stack.push_async_callback(asyncio.to_thread, process.stop)
+    deadline = time.perf_counter() + 60
+    while webhook and not telegram.webhook_url:
+        process.check_running()
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{kind} did not set its webhook within 60 s; see {process.log}")
+        await asyncio.sleep(0.05)
+    if webhook:
+        return Subject(
+            kind=kind,
+            telegram=telegram,
+            process=process,
+            workdir=workdir,
+            start_seconds=time.perf_counter() - process.started_at,
+            transport="webhook",
+        )
     deadline = time.perf_counter() + 60
     while telegram.first_get_updates is None:
         process.check_running()

@@ -201,6 +201,26 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 "30/s (Telegram overall)",
             )
         )
+    transports = results.get("webhook")
+    if transports:
+        hook, poll = transports["webhook"], transports["polling"]
+        rate = config["rate"]
+
+        def reaction(run: dict[str, Any]) -> str:
+            first = run["first_reaction_ms"]
+            rounds = " / ".join(_num(r["first_reaction_ms"]["p99"], 0) for r in run["rounds"])
+            return f"{_num(first['p99'], 1)} (p50 {_num(first['p50'], 1)}; rounds {rounds})"
+
+        table.append(
+            Row(
+                "12",
+                f"First reaction p99, ms, {rate:g} updates/s, taking turns: webhook vs polling",
+                reaction(hook) + f"; CPU/update {_num(hook['cpu_ms_per_update'], 2)} ms",
+                reaction(poll)
+                + f"; CPU/update {_num(poll['cpu_ms_per_update'], 2)} ms (long polling)",
+                _num(hook["first_reaction_ms"]["p99"] / poll["first_reaction_ms"]["p99"], 2) + "×",
+            )
+        )
     if load:
         cost = load["coachview"]
         steady = cost["steady_per_enrollment"]

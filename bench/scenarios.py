@@ -19,7 +19,7 @@ import contextlib
 import math
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from bench.people import Action, Script, at_fixed_rate, echo_script, enrollment_
 from bench.stats import percentile
 from bot.sandbox.coachview import CoachviewSandbox
 
-__all__ = ["PROFILES", "Config", "drafts", "load", "offered", "starts"]
+__all__ = ["PROFILES", "Config", "drafts", "load", "offered", "starts", "webhook"]
 
 _FIRST_NAMES = ("Anna", "Bram", "Chantal", "Daan", "Eva", "Fatima", "Gijs", "Hanna", "Ilse")
 ECHO_LENGTH = 12  # texts per echo chat: the mean length of an enrollment (13 or 11 updates)
@@ -261,6 +261,54 @@ async def offered(config: Config, coachview: CoachviewSandbox, started: Started)
     return results
 
 
+TRANSPORT_ROUNDS = 3
+
+
+async def webhook(config: Config, coachview: CoachviewSandbox, started: Started) -> dict[str, Any]:
+    """Issue 12: first reaction at ``rate`` updates a second, by long polling and by webhook.
+
+    Two fresh bots, both running, take turns (the order alternating) for ``TRANSPORT_ROUNDS``
+    rounds of ``duration / TRANSPORT_ROUNDS`` seconds each: on a shared, noisy machine the two
+    then see the same noise, which one run after the other did not (the load of other work
+    on the two cores decided which came out faster).
+    """
+    del started  # a webhook start is not a start to the first getUpdates
+    segment = replace(config, duration=config.duration / TRANSPORT_ROUNDS)
+    transports = ("polling", "webhook")
+    runs: dict[str, list[dict[str, Any]]] = {transport: [] for transport in transports}
+    reactions: dict[str, list[float]] = {transport: [] for transport in transports}
+    async with contextlib.AsyncExitStack() as stack:
+        subjects = {
+            transport: await start_subject(
+                "bot",
+                stack=stack,
+                coachview=coachview,
+                workdir=config.out / f"transport-{transport}",
+                webhook=transport == "webhook",
+            )
+            for transport in transports
+        }
+        for subject in subjects.values():
+            await _warm_up(subject, coachview, config.warm_up)
+        for number in range(TRANSPORT_ROUNDS):
+            for transport in transports if number % 2 == 0 else transports[::-1]:
+                subject = subjects[transport]
+                runs[transport].append(await _offer(subject, coachview, segment))
+                reactions[transport] += subject.telegram.reactions
+    results: dict[str, Any] = {}
+    for transport in transports:
+        offered = sum(run["offered"] for run in runs[transport])
+        found = reactions[transport]
+        results[transport] = {
+            "offered": offered,
+            "failure_count": sum(run["failure_count"] for run in runs[transport]),
+            "cpu_ms_per_update": 1000 * sum(run["cpu_s"] for run in runs[transport]) / offered,
+            "first_reaction_ms": reaction_ms(found),
+            "rounds": runs[transport],
+        }
+    return results
+
+
 async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) -> dict[str, Any]:
     telegram = subject.telegram
     run = coachview.catalogue.seed.open_run
@@ -302,13 +350,7 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
         "cpu_ms_per_update": 1000 * (after.cpu - before.cpu) / outcome.updates,
         "cpu_share_of_a_core": (after.cpu - before.cpu) / elapsed if elapsed else math.nan,
         "driver_cpu_s": driver_after - driver_before,
-        "first_reaction_ms": {
-            "p50": 1000 * percentile(reactions, 50),
-            "p95": 1000 * percentile(reactions, 95),
-            "p99": 1000 * percentile(reactions, 99),
-            "max": 1000 * max(reactions, default=math.nan),
-            "n": len(reactions),
-        },
+        "first_reaction_ms": reaction_ms(reactions),
         "telegram_limit": {
             "messages_sent": telegram.messages_sent,
             "messages_per_s": telegram.messages_sent / elapsed if elapsed else math.nan,
@@ -320,6 +362,17 @@ async def _offer(subject: Subject, coachview: CoachviewSandbox, config: Config) 
         "late_answers": telegram.late_answers,
         "driver_loop_lag_ms": lag.to_json(),
         "rss_mb": after.rss / MB,
+    }
+
+
+def reaction_ms(reactions: list[float]) -> dict[str, float]:
+    """First-reaction times (seconds) as milliseconds: p50, p95, p99, max, and how many."""
+    return {
+        "p50": 1000 * percentile(reactions, 50),
+        "p95": 1000 * percentile(reactions, 95),
+        "p99": 1000 * percentile(reactions, 99),
+        "max": 1000 * max(reactions, default=math.nan),
+        "n": len(reactions),
     }
 
 

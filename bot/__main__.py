@@ -51,16 +51,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(settings: Settings, *, demo: bool) -> None:
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    from bot.logs import formatter  # noqa: PLC0415 - fast --help
+
+    handler: logging.Handler
     if demo:
         # The terminal is the chat: log to a file, and only problems to the screen.
         Path("data").mkdir(exist_ok=True)
-        logging.basicConfig(level=settings.log_level, format=fmt, filename="data/demo.log")
+        handler = logging.FileHandler("data/demo.log")
+    else:
+        handler = logging.StreamHandler()
+    handler.setFormatter(formatter(settings.log_format))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    if demo:
         console = logging.StreamHandler()
         console.setLevel(logging.WARNING)
         logging.getLogger().addHandler(console)
-    else:
-        logging.basicConfig(level=settings.log_level, format=fmt)
     # Bot API URLs contain the token: keep the HTTP libraries quiet.
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -72,7 +77,8 @@ def _setup_logging(settings: Settings, *, demo: bool) -> None:
 
 async def run(settings: Settings) -> None:
     """Run until interrupted (or, in the demo, until the person quits the chat)."""
-    from bot.app import Runtime, build_application, polling  # noqa: PLC0415 - fast --help
+    from bot.app import Runtime, build_application  # noqa: PLC0415 - fast --help
+    from bot.serving import serve  # noqa: PLC0415
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,8 +119,8 @@ async def run(settings: Settings) -> None:
                 )
         runtime = Runtime.from_settings(settings, **overrides)
         application = build_application(settings, runtime)
-        async with polling(application):
-            logger.info("polling for updates")
+        async with serve(application, settings, runtime):
+            logger.info("taking updates by %s", "webhook" if settings.webhook_url else "polling")
             if chat is None:
                 await stop.wait()
                 return

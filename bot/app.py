@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
@@ -26,6 +26,7 @@ from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.i18n import pick_language, translator
+from bot.metrics import ArrivalQueue, MeasuredProcessor, Metrics
 from bot.notify import Notifier
 from bot.reminders import DraftKeeper
 from bot.retention import Retention
@@ -35,11 +36,11 @@ from bot.submission import SubmissionWorker
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_limits import TelegramLimits
 from bot.telegram_rate import TelegramRateLimiter
-from bot.updates import ChatOrderedProcessor, DurableBot, Inbox, UnpersistedApplication
+from bot.updates import DurableBot, Inbox, UnpersistedApplication
 from conversations import handlers as enrollment
 from conversations import privacy
 
-__all__ = ["Runtime", "build_application", "polling"]
+__all__ = ["ALLOWED_UPDATES", "Runtime", "build_application", "lifecycle", "polling"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ CONCURRENT_UPDATES = 64
 connections, a burst (1,000 people at once) left replies waiting for a connection until PTB gave
 up on them (``TimedOut: Pool timeout``) and the person heard nothing; updates now wait in PTB's
 queue instead, where waiting costs nothing (bench/README.md)."""
+
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+"""The kinds of update the handlers act on: all that Telegram is asked to send a webhook."""
 
 QUERY_TOO_OLD = "query is too old"
 """Telegram's answer to ``answerCallbackQuery`` after its window (lower case)."""
@@ -68,6 +72,7 @@ class Runtime:
     limits: TelegramLimits = field(default_factory=TelegramLimits)
     run_workers: bool = True
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> Runtime:
@@ -109,7 +114,10 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         ApplicationBuilder()
         .application_class(UnpersistedApplication)
         .bot(bot)
-        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, inbox=inbox))
+        .update_queue(ArrivalQueue(runtime.metrics))
+        .concurrent_updates(
+            MeasuredProcessor(CONCURRENT_UPDATES, inbox=inbox, metrics=runtime.metrics)
+        )
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(lambda app: _post_init(app, settings, runtime))
         .post_stop(lambda app: _post_stop(app, runtime))
@@ -140,19 +148,41 @@ async def polling(
     updater = application.updater
     if updater is None:
         raise RuntimeError("the application was built without an updater")
+
+    async def start() -> None:
+        await updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+
+    async def stop() -> None:
+        if updater.running:
+            await updater.stop()
+
+    async with lifecycle(application, start, stop):
+        yield application
+
+
+@contextlib.asynccontextmanager
+async def lifecycle(
+    application: BotApplication,
+    start_receiving: Callable[[], Awaitable[None]],
+    stop_receiving: Callable[[], Awaitable[None]],
+) -> AsyncIterator[BotApplication]:
+    """Run ``application`` until the block ends, taking updates in as ``start_receiving`` does.
+
+    PTB's order: initialize, ``post_init``, start receiving, start; then stop receiving (take
+    nothing new), stop (finish what was taken), ``post_stop``, shutdown, ``post_shutdown``.
+    """
     await application.initialize()
     try:
         if application.post_init is not None:
             await application.post_init(application)
-        await updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-        )
+        await start_receiving()
         await application.start()
         try:
             yield application
         finally:
-            if updater.running:
-                await updater.stop()
+            await stop_receiving()
             if application.running:
                 await application.stop()
             if application.post_stop is not None:
@@ -178,6 +208,7 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     services = Services(settings=settings, db=db, coachview=coachview, clock=runtime.clock)
     application.bot_data.services = services
     application.bot_data.engine = enrollment.build_engine(services)
+    runtime.metrics.watch(application, cast(TelegramRateLimiter, application.bot.rate_limiter))
     inbox = cast(DurableBot, application.bot).inbox
     inbox.open(db, runtime.clock)
     await inbox.replay(application)

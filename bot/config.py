@@ -7,6 +7,7 @@ that names the variable and what is wrong with it (:func:`load_settings`); secre
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -22,10 +23,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "split_listen"]
 
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
-_SECRET_FIELDS = frozenset({"telegram_bot_token", "coachview_client_secret"})
+_WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET_FIELDS = frozenset({"telegram_bot_token", "coachview_client_secret", "webhook_secret"})
 
 
 class ConfigError(Exception):
@@ -97,6 +99,17 @@ class Settings(BaseSettings):
     # /privacy and /forget when set; how long a sent enrollment keeps its personal fields.
     privacy_contact: str | None = None
     sent_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+
+    # -- Webhook mode, health and metrics, log format (bot/serving.py) ---------------------------
+    # With WEBHOOK_URL Telegram posts updates there (HTTPS; plain HTTP only to this machine, for
+    # a local Bot API server and tests) and the bot serves its path on WEBHOOK_LISTEN, with
+    # /healthz, /readyz and /metrics; METRICS_LISTEN serves those three on an address of their
+    # own (in either mode; the only way to have them while long polling).
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0:8080"
+    metrics_listen: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -200,6 +213,37 @@ class Settings(BaseSettings):
                 )
         return self
 
+    # -- Webhook mode, health and metrics -------------------------------------------------------
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_https(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and value.scheme != "https" and not _is_loopback(value.host):
+            raise ValueError("must be an https:// URL (Telegram posts only over HTTPS)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+            )
+        return value
+
+    @field_validator("webhook_listen", "metrics_listen")
+    @classmethod
+    def _listen_shape(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET: is required when WEBHOOK_URL is set")
+        return self
+
     @property
     def demo(self) -> bool:
         """Without a bot token the program runs the local demo against the sandboxes."""
@@ -214,6 +258,24 @@ class Settings(BaseSettings):
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
         return Path(url.database)
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8080`` for IPv6) as a host and a port; ValueError if it is not."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not host:port, such as 0.0.0.0:8080")
+    return host, int(port)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address((host or "").strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -54,6 +54,8 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
         self._tokens: dict[int | str, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._recent: deque[float] = deque()
         self._group_recent: dict[int | str, deque[float]] = {}
+        #: How many times Telegram answered 429 (flood control), for the metrics.
+        self.too_many_requests = 0
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -161,6 +163,7 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                self.too_many_requests += 1
                 if chat is not None:
                     self._blocked_until[chat] = time.monotonic() + _seconds(error.retry_after)
                 if attempt == retries:

@@ -13,16 +13,27 @@ each batch to the ``inbox`` table before it returns it (and so before Telegram h
 arrived), :class:`Inbox` deletes each update once it is handled (in the same write as the next
 batch), and on start the bot first handles what is left there. An update handled twice that way
 is recognised by the draft (its last update id) and asked again rather than applied twice.
+
+**Webhook.** With a webhook Telegram posts each update to :class:`WebhookReceiver` and sends it
+again until it hears 2xx. The receiver checks the secret header first (in constant time; a
+wrong one costs no database work), keeps the update in the inbox, and only then answers 200:
+a crash after the answer loses nothing (the update is in the inbox), a crash before it makes
+Telegram send it again. A resend of an update that is still in the inbox, or that this process
+took in lately, is answered 200 and not handled again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+from collections import deque
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, ExtBot
@@ -30,9 +41,19 @@ from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 from bot.clock import Clock
 from bot.store import inbox
 
-__all__ = ["ChatOrderedProcessor", "DurableBot", "Inbox", "UnpersistedApplication", "chat_key"]
+__all__ = [
+    "SECRET_HEADER",
+    "ChatOrderedProcessor",
+    "DurableBot",
+    "Inbox",
+    "UnpersistedApplication",
+    "WebhookReceiver",
+    "chat_key",
+]
 
 logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
 
 
 def chat_key(update: object) -> int | None:
@@ -78,6 +99,26 @@ class Inbox:
                 handled=handled,
                 now=self.clock.now(),
             )
+
+    def keep(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Keep one update posted to the webhook, and forget what was handled, in one write.
+
+        False when the inbox holds the update already (Telegram sent it again).
+        """
+        if self.db is None or self.clock is None:
+            return True
+        handled, self._handled = self._handled, []
+        try:
+            with self.db.begin() as connection:
+                new = inbox.keep(
+                    connection, update_id=update_id, payload=payload, now=self.clock.now()
+                )
+                if handled:
+                    inbox.record(connection, received={}, handled=handled, now=self.clock.now())
+        except BaseException:
+            self._handled[:0] = handled
+            raise
+        return new
 
     def is_duplicate(self, update: object) -> bool:
         """True for the second copy of a replayed update (Telegram sent it again too)."""
@@ -142,6 +183,56 @@ class DurableBot(ExtBot[dict[str, Any]]):
         updates = await super().get_updates(*args, **kwargs)
         self.inbox.received(updates)
         return updates
+
+
+class WebhookReceiver:
+    """The webhook's entry point: Telegram's POSTs, each kept in the inbox before the 200."""
+
+    #: How many update ids this process remembers having taken in (Telegram's late resends).
+    remember = 10_000
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        inbox: Inbox,
+        secret: str,
+    ) -> None:
+        self._application = application
+        self._inbox = inbox
+        self._secret = secret.encode()
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """An update from Telegram: 403 without the secret, 200 once it is kept."""
+        supplied = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(supplied, self._secret):
+            logger.warning("refused a webhook request without the right secret token")
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
+            update = Update.de_json(data, self._application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            logger.warning("refused a webhook request that is not a Telegram update")
+            return web.Response(status=400)
+        if update.update_id in self._seen:
+            return web.Response()
+        try:
+            new = self._inbox.keep(update.update_id, data)
+        except SQLAlchemyError as error:
+            # The database's own message, not SQLAlchemy's: that one shows the update's text.
+            cause = error.orig if isinstance(error, DBAPIError) else type(error).__name__
+            logger.error("could not keep a webhook update (%s); Telegram sends it again", cause)
+            return web.Response(status=503)
+        self._seen.add(update.update_id)
+        self._seen_order.append(update.update_id)
+        if len(self._seen_order) > self.remember:
+            self._seen.discard(self._seen_order.popleft())
+        if new:
+            await self._application.update_queue.put(update)
+        return web.Response()
 
 
 class UnpersistedApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -23,6 +23,14 @@ def no_outside_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith(prefixes):
             monkeypatch.delenv(name)
+    for name in (
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "WEBHOOK_LISTEN",
+        "METRICS_LISTEN",
+        "LOG_FORMAT",
+    ):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     yield
 

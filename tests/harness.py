@@ -1,16 +1,19 @@
 """Running the real bot against both sandboxes, in this process or as a child process.
 
 In-process (:func:`running_bot`): the Application built by ``bot/app.py``, long polling the
-Telegram sandbox over loopback HTTP, with the Coachview sandbox behind the real client and a real
-SQLite file. As a process (:class:`BotProcess`): ``python -m bot`` with the environment pointing
-at the sandboxes, so a test can SIGKILL it and start it again.
+Telegram sandbox over loopback HTTP (or, ``webhook=True``, served by the sandbox's POSTs to its
+webhook), with the Coachview sandbox behind the real client and a real SQLite file. As a
+process (:class:`BotProcess`): ``python -m bot`` with the environment pointing at the sandboxes,
+so a test can SIGKILL it and start it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -22,12 +25,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.app import BotApplication, Runtime, build_application, polling
+from bot.app import BotApplication, Runtime, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
 from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import CallbackAnswer, ChatMessage, SandboxUser, TelegramSandbox
 from bot.services import Services
+from bot.serving import serve
 from bot.store.models import Draft, DraftStatus, OutboxEntry
 from bot.telegram_limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
@@ -43,6 +47,9 @@ class RunningBot:
     settings: Settings
     telegram: TelegramSandbox
     coachview: CoachviewSandbox
+    runtime: Runtime | None = None
+    #: Where the health and metrics endpoints are (``ops=True``), e.g. ``http://127.0.0.1:4321``.
+    ops_url: str | None = None
 
     @property
     def services(self) -> Services:
@@ -108,9 +115,23 @@ async def running_bot(
     *,
     clock: Clock | None = None,
     limits: TelegramLimits | None = None,
+    webhook: bool = False,
+    ops: bool = False,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
-    """The bot, polling ``telegram`` and submitting to ``coachview``, until the block ends."""
+    """The bot, polling ``telegram`` and submitting to ``coachview``, until the block ends.
+
+    ``webhook=True``: Telegram posts to the bot's webhook instead (a free loopback port, a
+    random secret); ``ops=True``: health and metrics on a server of their own (``ops_url``).
+    """
+    sockets: dict[str, socket.socket] = {}
+    if webhook:
+        sockets["webhook"] = free_socket()
+        port = sockets["webhook"].getsockname()[1]
+        settings.setdefault("webhook_url", f"http://127.0.0.1:{port}/telegram/updates")
+        settings.setdefault("webhook_secret", secrets.token_urlsafe(32))
+    if ops:
+        sockets["metrics"] = free_socket()
     config = settings_for(database, **settings)
     runtime = Runtime(
         token=telegram.token,
@@ -122,9 +143,22 @@ async def running_bot(
         limits=limits or TelegramLimits.unlimited(),
     )
     application = build_application(config, runtime)
-    async with polling(application, poll_timeout=timedelta(seconds=5)):
-        await telegram.wait_polling()
-        yield RunningBot(application, config, telegram, coachview)
+    ops_url = None
+    if ops:
+        ops_url = "http://127.0.0.1:{}".format(sockets["metrics"].getsockname()[1])
+    async with serve(application, config, runtime, poll_timeout=timedelta(seconds=5), **sockets):
+        if webhook:
+            await wait_until(lambda: telegram.webhook_url, 10, "the bot to set its webhook")
+        else:
+            await telegram.wait_polling()
+        yield RunningBot(application, config, telegram, coachview, runtime, ops_url)
+
+
+def free_socket() -> socket.socket:
+    """A socket bound to a free port of 127.0.0.1, for a server to take over."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 class BotProcess:

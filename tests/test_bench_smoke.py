@@ -48,3 +48,18 @@ async def test_every_benchmark_runs_and_every_enrollment_arrives(tmp_path: Path)
     assert "| # | What | Bot | Reference | Ratio | Target | Met |" in text
     assert results["machine"]["cores"] and results["machine"]["python"] in text
     json.dumps(results)  # everything measured can be written as JSON
+
+
+async def test_the_webhook_benchmark_runs_both_transports(tmp_path: Path) -> None:
+    config = replace(PROFILES["smoke"], out=tmp_path)
+
+    results = await run(config, ("webhook",), "python -m bench --size smoke --only webhook")
+
+    for transport in ("polling", "webhook"):
+        offered = results["webhook"][transport]
+        assert offered["failure_count"] == 0
+        assert offered["offered"] >= round(config.rate * config.duration)
+        assert offered["first_reaction_ms"]["n"] == offered["offered"]
+    webhook_rounds = results["webhook"]["webhook"]["rounds"]
+    assert all(run["bot_api_calls"].get("getUpdates", 0) == 0 for run in webhook_rounds)
+    assert [row.item for row in report.rows(results)] == ["12"]

@@ -517,6 +517,7 @@ class CoachviewClient:
         self._budget = RateBudget()
         self._budget_low = False
         self._counts: dict[str, int] = {"token": 0, "api": 0}
+        self._by_endpoint: dict[tuple[str, str], int] = {}
 
     @classmethod
     def from_settings(
@@ -675,6 +676,17 @@ class CoachviewClient:
         """The records the latest fetch of each list left out because the bot cannot use
         them (no id, no name, an unreadable start date, ...); each was logged once."""
         return [skip for skips in self._skips.values() for skip in skips]
+
+    @property
+    def requests_by_endpoint(self) -> Mapping[tuple[str, str], int]:
+        """Requests sent, by endpoint (``token``, ``Webaanvragen``, ``Opleidingen/{id}``...)
+        and answer (the HTTP status, or ``error`` when none came); a copy."""
+        return dict(self._by_endpoint)
+
+    async def ensure_token(self) -> None:
+        """Make sure a token is at hand: the one obtained lately while it is valid, else a
+        new one (raises as the token request does). For the readiness check."""
+        await self._access_token()
 
     # -- Webaanvragen --------------------------------------------------------------------------
 
@@ -1099,14 +1111,26 @@ class CoachviewClient:
             )
         headers = {"Authorization": f"Bearer {token.value}"} if token is not None else None
         self._counts[kind] += 1
+        endpoint = "token" if kind == "token" else self._endpoint(path)
         try:
             response = await self._http.request(
                 method, path, params=params, json=json, data=data, headers=headers
             )
         except httpx.TransportError as err:
+            self._count_answer(endpoint, "error")
             raise _unavailable(method, path, err) from err
+        self._count_answer(endpoint, str(response.status_code))
         self._note_budget(response)
         return response
+
+    def _endpoint(self, path: str) -> str:
+        """The entity a path names, ids replaced: ``Webaanvragen/{id}`` (few label values)."""
+        parts = path.removeprefix(self.api_prefix).strip("/").split("/")
+        return "/".join(part if i % 2 == 0 else "{id}" for i, part in enumerate(parts))
+
+    def _count_answer(self, endpoint: str, answer: str) -> None:
+        key = (endpoint, answer)
+        self._by_endpoint[key] = self._by_endpoint.get(key, 0) + 1
 
     async def _access_token(self, *, rejected: _Token | None = None) -> _Token:
         """A token that is not near its expiry and is not ``rejected``; one request at most

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import InboxUpdate
 
-__all__ = ["pending", "record"]
+__all__ = ["keep", "pending", "record"]
 
 _INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
@@ -58,6 +58,20 @@ def record(
     rows = [row for row in rows if row["update_id"] not in known]
     if rows:
         connection.execute(_KEEP, rows)
+
+
+def keep(
+    connection: Connection, *, update_id: int, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Keep one update (posted to the webhook); False when the inbox holds it already."""
+    row = {"update_id": update_id, "payload": payload, "received_at": now}
+    keep_if_new = _KEEP_IF_NEW.get(connection.dialect.name)
+    if keep_if_new is not None:
+        return connection.execute(keep_if_new, row).rowcount == 1
+    if connection.execute(_KNOWN, {"ids": [update_id]}).first() is not None:
+        return False
+    connection.execute(_KEEP, row)
+    return True
 
 
 def pending(session: Session) -> list[InboxUpdate]:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, split_listen
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:" + "A" * 35
+SECRET = "a-Secret_of-24-characters"
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +65,12 @@ def test_values_are_read_from_the_environment_and_a_dotenv_file(monkeypatch, tmp
         ("COACHVIEW_REFERENCE_FIELD", "bedrijf.naam", "must be opmerking, referentieNrKlant or"),
         ("COACHVIEW_REFERENCE_FIELD", "vrijevelden.", "vrijevelden.<code>"),
         ("COACHVIEW_AANVRAAG_IS_ORDER", "maybe", "COACHVIEW_AANVRAAG_IS_ORDER:"),
+        ("WEBHOOK_URL", "bot.example.nl/hook", "WEBHOOK_URL:"),
+        ("WEBHOOK_SECRET", "x" * 257, "WEBHOOK_SECRET: must be 1 to 256 characters"),
+        ("WEBHOOK_LISTEN", "8080", "WEBHOOK_LISTEN: '8080' is not host:port"),
+        ("WEBHOOK_LISTEN", "0.0.0.0:http", "is not host:port"),
+        ("METRICS_LISTEN", "localhost:99999", "METRICS_LISTEN: 'localhost:99999' is not host"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT: must be 'text' or 'json'"),
     ],
 )
 def test_each_invalid_value_gives_one_line_naming_the_variable(monkeypatch, variable, value, says):
@@ -109,6 +116,10 @@ def test_secrets_never_appear_in_errors_or_repr(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2@db/bot")
     assert TOKEN not in repr(load_settings())
     assert "hunter2" not in repr(load_settings())
+    monkeypatch.setenv("WEBHOOK_SECRET", "my secret with spaces")
+    with pytest.raises(ConfigError, match=r"^WEBHOOK_SECRET: must be 1 to 256") as error:
+        load_settings()
+    assert "my secret" not in str(error.value)
 
 
 def test_the_program_stops_with_the_line_and_exit_code_2(tmp_path):
@@ -166,3 +177,46 @@ def test_the_reference_field_and_aanvraag_is_order(monkeypatch):
     settings = load_settings(env_file=None)
     assert settings.coachview_reference_field == "referentieNrKlant"
     assert settings.coachview_aanvraag_is_order is False
+
+
+# -- Webhook mode, health and metrics, log format ------------------------------------------
+
+
+def test_without_a_webhook_url_the_bot_polls_with_no_server():
+    settings = load_settings()
+    assert settings.webhook_url is None
+    assert settings.webhook_listen == "0.0.0.0:8080"
+    assert settings.metrics_listen is None
+    assert settings.log_format == "text"
+
+
+def test_a_webhook_takes_its_url_secret_and_addresses(monkeypatch):
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.nl/telegram/updates")
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("WEBHOOK_LISTEN", "[::]:8443")
+    monkeypatch.setenv("METRICS_LISTEN", "127.0.0.1:9100")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    settings = load_settings()
+    assert str(settings.webhook_url) == "https://bot.example.nl/telegram/updates"
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == SECRET
+    assert split_listen(settings.webhook_listen) == ("::", 8443)
+    assert settings.metrics_listen is not None
+    assert split_listen(settings.metrics_listen) == ("127.0.0.1", 9100)
+    assert settings.log_format == "json"
+    assert SECRET not in repr(settings)
+
+
+def test_plain_http_only_to_this_machine(monkeypatch):
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("WEBHOOK_URL", "http://127.0.0.1:8081/hook")  # a local Bot API server
+    assert load_settings().webhook_url is not None
+    monkeypatch.setenv("WEBHOOK_URL", "http://bot.example.nl/hook")
+    with pytest.raises(ConfigError, match=r"^WEBHOOK_URL: must be an https:// URL"):
+        load_settings()
+
+
+def test_a_webhook_needs_its_secret(monkeypatch):
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.nl/telegram/updates")
+    with pytest.raises(ConfigError, match=r"^WEBHOOK_SECRET: is required when WEBHOOK_URL is set"):
+        load_settings()

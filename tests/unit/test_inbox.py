@@ -39,3 +39,22 @@ def test_an_update_is_kept_once_until_it_is_handled(
     with Session(engine) as session:
         assert inbox.pending(session) == []
     engine.dispose()
+
+
+@pytest.mark.parametrize("skip_in_insert", [True, False], ids=["on-conflict", "look-up"])
+def test_an_update_posted_to_the_webhook_is_kept_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip_in_insert: bool
+) -> None:
+    """Telegram sends an update again when it missed the answer: the second is not new."""
+    if not skip_in_insert:
+        monkeypatch.setattr(inbox, "_KEEP_IF_NEW", {})
+    engine = open_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    create_tables(engine)
+    with engine.begin() as connection:
+        assert inbox.keep(connection, update_id=7, payload=update(7), now=NOW)
+    with engine.begin() as connection:
+        assert not inbox.keep(connection, update_id=7, payload=update(7), now=NOW)
+        assert inbox.keep(connection, update_id=8, payload=update(8), now=NOW)
+    with Session(engine) as session:
+        assert [row.update_id for row in inbox.pending(session)] == [7, 8]
+    engine.dispose()

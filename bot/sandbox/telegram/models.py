@@ -23,6 +23,7 @@ __all__ = [
     "KeyboardButton",
     "ReplyKeyboard",
     "SentFile",
+    "WebhookPost",
 ]
 
 
@@ -58,6 +59,25 @@ class ApiCall:
     description: str | None
     when: datetime
     retry_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookPost:
+    """One delivery of an update to the bot's webhook and how the bot answered it.
+
+    ``status`` is the HTTP status (``None`` when no answer came: refused, broken or timed out,
+    then ``error`` says which); a status other than 2xx means Telegram sends the update again.
+    """
+
+    update_id: int
+    status: int | None
+    error: str | None
+    when: datetime
+
+    @property
+    def ok(self) -> bool:
+        """True when the bot took the update (2xx): it is not sent again."""
+        return self.status is not None and 200 <= self.status < 300
 
 
 @dataclass(frozen=True, slots=True)

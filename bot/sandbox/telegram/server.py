@@ -6,10 +6,10 @@ JSON body or multipart; answers use Telegram's envelope and error texts, so PTB 
 exceptions it raises against Telegram. Everything runs on the caller's event loop.
 
 Simulated people (:meth:`TelegramSandbox.user`, :meth:`TelegramSandbox.group`) create the
-updates that the bot fetches with ``getUpdates``. Photos and documents the bot sends, and inline
-mode, are in :mod:`bot.sandbox.telegram.media`. Not modelled: webhooks deliver nothing
-(``setWebhook`` is stored, so ``getUpdates`` conflicts as on Telegram), other media sent by the
-bot (those methods answer 404 like any unknown method).
+updates that the bot fetches with ``getUpdates``, or that the sandbox POSTs to the bot's
+webhook once ``setWebhook`` set one (see ``webhook``). Photos and documents the bot sends, and
+inline mode, are in :mod:`bot.sandbox.telegram.media`. Not modelled: other media sent by the bot
+(those methods answer 404 like any unknown method).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -54,6 +54,7 @@ from bot.sandbox.telegram.models import (
 from bot.sandbox.telegram.ratelimit import RateLimiter
 from bot.sandbox.telegram.state import Chat, Member, Person, Signal
 from bot.sandbox.telegram.users import SandboxGroup, SandboxUser
+from bot.sandbox.telegram.webhook import Queued, WebhookDelivery, chat_of
 from bot.telegram_limits import (
     BOT_COMMAND_DESCRIPTION_MAX,
     BOT_COMMAND_MAX_LENGTH,
@@ -252,16 +253,6 @@ class _Poll:
     terminated: bool = False
 
 
-@dataclass(slots=True)
-class _Queued:
-    update_id: int
-    kind: str
-    payload: dict[str, Any] = field(repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"update_id": self.update_id, self.kind: self.payload}
-
-
 class TelegramSandbox:
     """A faithful local Bot API server plus the people who chat with the bot.
 
@@ -294,19 +285,20 @@ class TelegramSandbox:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calls: list[ApiCall] = []
         self.rate_limit_violations: list[ApiCall] = []
-        self.webhook_url = ""
 
         self._limiter = RateLimiter(self.limits)
         self._chats: dict[int, Chat] = {}
         self._people: dict[int, Person] = {}
         self._next_user_id = 700_000_001
         self._next_group = 1
-        self._updates: deque[_Queued] = deque()
+        self._updates: deque[Queued] = deque()
         self._next_update_id = 500_000_001
         #: How many updates were queued for the bot since the start (for "has it caught up").
         self.updates_queued = 0
         self._allowed_updates: frozenset[str] | None = None
         self._updates_signal = Signal()
+        #: The webhook (``setWebhook``) and the posts made to it.
+        self.webhook = WebhookDelivery(self._updates, self._delivered, self.clock.now)
         self._idle_signal = Signal()
         self._poll_signal = Signal()
         self._poll: _Poll | None = None
@@ -388,6 +380,7 @@ class TelegramSandbox:
         self._stopped = True
         self._stopping.notify()
         self._updates_signal.notify()
+        await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -730,11 +723,14 @@ class TelegramSandbox:
 
     async def _set_webhook(self, params: _Params) -> bool:
         url = params.string("url") or ""
+        if url:
+            self.webhook.set(url, params.string("secret_token"), params.integer("max_connections"))
+        else:
+            self.webhook.delete()
         if params.boolean("drop_pending_updates"):
             self._drop_updates()
         if params.has("allowed_updates"):
             self._set_allowed_updates(params)
-        self.webhook_url = url
         if url:
             self._terminate_poll()
         return True
@@ -742,7 +738,7 @@ class TelegramSandbox:
     async def _delete_webhook(self, params: _Params) -> bool:
         if params.boolean("drop_pending_updates"):
             self._drop_updates()
-        self.webhook_url = ""
+        self.webhook.delete()
         return True
 
     async def _get_webhook_info(self, params: _Params) -> dict[str, Any]:
@@ -753,7 +749,7 @@ class TelegramSandbox:
             "pending_update_count": len(self._updates),
         }
         if self.webhook_url:
-            info["max_connections"] = 40
+            info.update(self.webhook.info())
             if self._allowed_updates is not None:
                 info["allowed_updates"] = sorted(self._allowed_updates)
         return info
@@ -1126,6 +1122,17 @@ class TelegramSandbox:
         if len(self._updates) != before:
             self._idle_signal.notify()
 
+    @property
+    def webhook_url(self) -> str:
+        """The webhook's URL; empty while the bot fetches updates with ``getUpdates``."""
+        return self.webhook.url
+
+    def _delivered(self, queued: Queued) -> None:
+        """The bot answered a webhook post with 2xx: the update is done with."""
+        with contextlib.suppress(ValueError):
+            self._updates.remove(queued)
+        self._idle_signal.notify()
+
     def _drop_updates(self) -> None:
         self._updates.clear()
         self._idle_signal.notify()
@@ -1141,11 +1148,13 @@ class TelegramSandbox:
         allowed = self._allowed_updates
         if (kind not in allowed) if allowed else (kind in _DEFAULT_EXCLUDED_UPDATES):
             return None
-        queued = _Queued(self._next_update_id, kind, payload)
+        queued = Queued(self._next_update_id, kind, payload, chat_of(payload))
         self._next_update_id += 1
         self.updates_queued += 1
         self._updates.append(queued)
         self._updates_signal.notify()
+        if self.webhook.url:
+            self.webhook.wake()
         return queued.to_json()
 
     # -- The user side's entry points (see users.py) ---------------------------------------
