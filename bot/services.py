@@ -21,6 +21,7 @@ from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.i18n import Language, pick_language
 from bot.outage import OutageTracker
+from bot.questions import Questions, load_questions
 from bot.store import people
 
 __all__ = ["BotContext", "BotData", "Services"]
@@ -76,6 +77,11 @@ class Services:
             patience=self.settings.coachview_patience,
             outages=OutageTracker(self),
         )
+
+    @cached_property
+    def questions(self) -> Questions:
+        """The provider's own questions (``QUESTIONS_FILE``; checked with the settings)."""
+        return load_questions(self.settings.questions_file)
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and never across an ``await``."""

@@ -72,7 +72,10 @@ LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 def build_engine(services: Services) -> Engine:
     """The enrollment engine with its actions."""
     return Engine(
-        flow.build_flow({flow.SUBMIT: submit, flow.CANCEL: cancel, flow.RESTART: restart}),
+        flow.build_flow(
+            {flow.SUBMIT: submit, flow.CANCEL: cancel, flow.RESTART: restart},
+            services.questions,
+        ),
         services=services,
     )
 
@@ -446,7 +449,8 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
     state = turn.state
     enrollment = turn.enrollment
     reference = new_reference()
-    payload = build_webaanvraag(enrollment, reference=reference)
+    extras = services.questions.extras(enrollment, terms_path=services.settings.terms_coachview)
+    payload = build_webaanvraag(enrollment, reference=reference, extras=extras)
     course = enrollment.course
     summary = {
         "course": course.opleidingssoort_naam if course else "",
@@ -478,7 +482,7 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
     services.wake_submissions()
     t = chat.t
     text = (
-        flow.review_text(t, enrollment)
+        flow.review_text(t, enrollment, services.questions)
         + "\n\n"
         + esc(t._("📨 Thank you! Your enrollment is being sent; the confirmation follows here."))
     )
