@@ -43,6 +43,8 @@ class RunningBot:
     settings: Settings
     telegram: TelegramSandbox
     coachview: CoachviewSandbox
+    #: Updates queued before this bot started (another bot on the same sandbox handled them).
+    updates_before: int = 0
 
     @property
     def services(self) -> Services:
@@ -73,7 +75,7 @@ class RunningBot:
         processor = self.application.update_processor
         assert isinstance(processor, ChatOrderedProcessor)
         await self.wait_for(
-            lambda: processor.processed >= self.telegram.updates_queued,
+            lambda: processor.processed >= self.telegram.updates_queued - self.updates_before,
             timeout,
             "the bot to handle every update",
         )
@@ -122,9 +124,10 @@ async def running_bot(
         limits=limits or TelegramLimits.unlimited(),
     )
     application = build_application(config, runtime)
+    before = telegram.updates_queued
     async with polling(application, poll_timeout=timedelta(seconds=5)):
         await telegram.wait_polling()
-        yield RunningBot(application, config, telegram, coachview)
+        yield RunningBot(application, config, telegram, coachview, before)
 
 
 class BotProcess:

@@ -14,58 +14,11 @@ from bot.config import ConfigError, load_settings
 from bot.enrollment import Contact, CourseChoice, Enrollment, Participant
 from bot.questions import load_questions, validate_questions_file
 from conversations.fields import Invalid, parse_date, parse_postcode
+from tests.questions_kit import QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = sorted((ROOT / "examples" / "questions").glob("*.toml"))
 TODAY = date(2026, 3, 2)
-
-GOOD = """
-[[question]]
-id = "geboortedatum"
-for = "each-person"
-kind = "date"
-required = true
-past = true
-coachview = "geboorteDatum"
-ask = { nl = "Wat is de geboortedatum?", en = "What is the date of birth?" }
-
-[[question]]
-id = "factuur_email"
-for = "enrollment"
-kind = "email"
-coachview = "debiteur.emailadresAnders"
-ask = { nl = "Factuur-e-mail?", en = "Invoice e-mail?" }
-
-[[question]]
-id = "factuur_postcode"
-for = "contact"
-kind = "postcode"
-coachview = "factuurAdres.postcode"
-ask = { nl = "Postcode?", en = "Postcode?" }
-
-[[question]]
-id = "bedrijf_postcode"
-for = "contact"
-kind = "postcode"
-coachview = "bedrijf.adres.postcode"
-when = { company = true }
-ask = { nl = "Postcode van het bedrijf?", en = "The company's postcode?" }
-
-[[question]]
-id = "functie"
-for = "each-person"
-kind = "text"
-coachview = "vrijeveldenPersoon.VrijveldFunctie"
-ask = { nl = "Functie?", en = "Job title?" }
-
-[[question]]
-id = "nieuwsbrief"
-for = "enrollment"
-kind = "yesno"
-coachview = "vrijevelden.Nieuwsbrief"
-when = { course_codes = ["VCA-B"] }
-ask = { nl = "Nieuwsbrief?", en = "Newsletter?" }
-"""
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -165,7 +118,7 @@ def test_terms_mapping_is_checked(tmp_path):
 
 
 def test_answers_go_where_the_file_says(tmp_path):
-    questions = load_questions(write(tmp_path, GOOD))
+    questions = load_questions(write(tmp_path, QUESTIONS))
     enrollment = Enrollment(
         course=CourseChoice(
             opleidingssoort_id="s1", opleidingssoort_code="VCA-B", opleidingssoort_naam="VCA"
@@ -177,8 +130,9 @@ def test_answers_go_where_the_file_says(tmp_path):
             company="Berg BV",
             answers={
                 "factuur_postcode": "1234 AB",
-                "bedrijf_postcode": "3511 AA",
+                "bedrijf_telefoon": "+31201234567",
                 "geboortedatum": "1980-01-31",
+                "vooropleiding": "HBO",
                 "functie": None,
             },
         ),
@@ -187,7 +141,11 @@ def test_answers_go_where_the_file_says(tmp_path):
             Participant(
                 first_name="Piet",
                 last_name="Jansen",
-                answers={"geboortedatum": "1990-03-12", "functie": "Monteur"},
+                answers={
+                    "geboortedatum": "1990-03-12",
+                    "vooropleiding": "MBO",
+                    "functie": "Lasser",
+                },
             )
         ],
         answers={"factuur_email": "factuur@berg.nl", "nieuwsbrief": False},
@@ -199,12 +157,13 @@ def test_answers_go_where_the_file_says(tmp_path):
         "voornaam": "Jan",
         "achternaam": "Berg",
         "emailadres": "jan@example.nl",
-        "geboorteDatum": "1980-01-31",
         "factuurAdres": {"postcode": "1234 AB"},
+        "geboorteDatum": "1980-01-31",
+        "vrijeveldenPersoon": {"Vooropleiding": "HBO"},
     }
     assert body == {
         "referentieNrKlant": "TG-1",
-        "bedrijf": {"naam": "Berg BV", "adres": {"postcode": "3511 AA"}},
+        "bedrijf": {"naam": "Berg BV", "telefoonnummer": "+31201234567"},
         "contactpersoon": contact,
         "deelnemers": [
             contact,
@@ -212,25 +171,28 @@ def test_answers_go_where_the_file_says(tmp_path):
                 "voornaam": "Piet",
                 "achternaam": "Jansen",
                 "geboorteDatum": "1990-03-12",
-                "vrijeveldenPersoon": {"VrijveldFunctie": "Monteur"},
+                "vrijeveldenPersoon": {"Vooropleiding": "MBO", "VrijveldFunctie": "Lasser"},
             },
         ],
         "opleidingen": [{"opleidingssoortId": "s1"}],
         "debiteur": {"emailadresAnders": "factuur@berg.nl"},
         "vrijevelden": {"Nieuwsbrief": False, "Voorwaarden": "2026-03-02T08:00:00+00:00"},
     }
+    # The contact person's copy among the participants is not the same object: one change
+    # cannot show in both.
+    assert body["deelnemers"][0] is not body["contactpersoon"]
     # A question whose "when" no longer holds sends nothing, and asks nothing.
     enrollment.contact.company = None
     assert enrollment.course is not None
     enrollment.course = enrollment.course.model_copy(update={"opleidingssoort_code": "BHV"})
     body = build_webaanvraag(enrollment, extras=questions.extras(enrollment))
     assert "bedrijf" not in body
-    assert "Nieuwsbrief" not in body.get("vrijevelden", {})
+    assert "vrijevelden" not in body
     assert questions.missing(enrollment) == []
 
 
 def test_questions_a_draft_has_not_answered_are_missing(tmp_path):
-    questions = load_questions(write(tmp_path, GOOD))
+    questions = load_questions(write(tmp_path, QUESTIONS))
     enrollment = Enrollment(
         contact=Contact(first_name="Jan", last_name="Berg", email="jan@example.nl"),
         attending=False,
@@ -238,10 +200,11 @@ def test_questions_a_draft_has_not_answered_are_missing(tmp_path):
     )
     missing = [(q.id, whose) for q, whose in questions.missing(enrollment)]
     assert missing == [
-        ("geboortedatum", 0),
-        ("factuur_email", None),
         ("factuur_postcode", None),
+        ("geboortedatum", 0),
+        ("vooropleiding", 0),
         ("functie", 0),
+        ("factuur_email", None),
     ]
 
 
