@@ -674,7 +674,9 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
 
 def _group_of(question: Question) -> extra.Group:
     """The group a question of the contact person or of the enrollment is asked in."""
-    return {"contact": "contact", "each-person": "self"}.get(question.for_, "enrollment")  # type: ignore[return-value]
+    if question.for_ == "contact":
+        return "contact"
+    return "self" if question.for_ == "each-person" else "enrollment"
 
 
 _DETAILS: Final[tuple[tuple[str, str], ...]] = (

@@ -14,6 +14,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 30.0
 
@@ -64,8 +66,14 @@ class Terminal:
         await self.type(number)
 
 
-async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
+@pytest.mark.parametrize("preset", [None, "certificates"])
+async def test_a_newcomer_enrolls_in_the_demo_without_credentials(
+    tmp_path: Path, preset: str | None
+) -> None:
+    """The demo as it ships, and with a preset of questions (``QUESTIONS_FILE=...``)."""
+    questions = {"QUESTIONS_FILE": f"{ROOT}/examples/questions/{preset}.toml"} if preset else {}
     environment = {
+        **questions,
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
         "PYTHONPATH": str(ROOT),
@@ -100,6 +108,9 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
             await terminal.expect(re.escape(question))
             await terminal.type(answer)
         await terminal.press("Ja, ik doe mee")
+        if preset:
+            await terminal.expect("Over jou: Wat is de geboortedatum?")
+            await terminal.type("12 maart 1990")
         await terminal.expect("Wil je ook iemand anders inschrijven?")
         await terminal.press("Nee")
         await terminal.expect("Wil je ons nog iets laten weten")
@@ -108,6 +119,7 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         review = terminal.since_typed
         assert "Jan van Dijk" in review
         assert "Van Dijk & Zn" in review  # shown as typed, not as markup
+        assert ("Geboortedatum: 12 maart 1990" in review) is bool(preset)
         await terminal.press("✅ Inschrijving versturen")
         number = (await terminal.expect(r"Je inschrijving is ontvangen\. Het nummer is (\d+)"))[1]
         await terminal.expect("Nieuwe inschrijving")  # the demo's person is staff too

@@ -258,3 +258,10 @@ def test_postcodes_are_kept_in_the_dutch_format(typed, expected):
 def test_other_postcodes_are_refused(typed):
     with pytest.raises(Invalid, match="not a Dutch postcode"):
         parse_postcode(typed)
+
+
+def test_the_readme_example_is_a_valid_file(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert validate_questions_file(write(tmp_path, example)) == []
+    assert load_questions(write(tmp_path, example)).all[0].id == "dieet"
