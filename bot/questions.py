@@ -7,7 +7,7 @@ sent where each one's ``coachview`` path says.
     id = "geboortedatum"          # stable, [a-z0-9_]: the key of the answer in every draft
     for = "each-person"           # contact | each-person | enrollment
     kind = "date"                 # text | date | email | phone | postcode | choice | yesno
-    required = true               # else the question has a Skip button
+    required = true               # else it has a Skip button (yes/no: never, no is an answer)
     coachview = "geboorteDatum"   # a Persoon field, or a dotted webaanvraag path
     ask = { nl = "Wat is de geboortedatum?", en = "What is the date of birth?" }
     # optional: label (the short name in the review), help, choices = [{ value, nl, en }],

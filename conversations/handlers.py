@@ -458,6 +458,9 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
         "contact": enrollment.contact.full_name,
         "company": enrollment.contact.company,
         "participants": enrollment.participant_count,
+        "terms_accepted_at": enrollment.terms_accepted_at.isoformat()
+        if enrollment.terms_accepted_at
+        else None,
     }
     with services.session() as session:
         drafts.close_draft(

@@ -324,6 +324,8 @@ async def test_the_general_terms_are_accepted_before_sending(
         await anna.tap("☑️ I accept the general terms")
         assert "✓ General terms accepted on" in anna.text
         body = await sent(anna)
+        # Kept with the enrollment whether or not it is sent to Coachview.
+        assert [row.summary["terms_accepted_at"] for row in bot.outbox()] == [now.isoformat()]
     assert body["vrijevelden"] == {"AlgemeneVoorwaarden": now.isoformat()}
 
 
