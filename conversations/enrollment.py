@@ -598,6 +598,7 @@ def _terms_pending(turn: Turn) -> bool:
 async def ask_review(turn: Turn) -> Prompt:
     t = turn.t
     turn.flow.pop("cursor", None)
+    turn.flow.pop("open", None)
     _drop_unfinished(turn.enrollment)
     problems = _problems(turn)
     text = review_text(t, turn.enrollment, turn.services.questions)
@@ -645,15 +646,9 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
         turn.enrollment.terms_accepted_at = turn.now
         return None
     if action == "missing":
-        missing = turn.services.questions.missing(turn.enrollment)
-        if not missing:
-            return None
-        question, index = missing[0]
-        group: extra.Group = "participant" if index is not None else _group_of(question)
-        if index is not None:
-            turn.flow["cursor"] = index
-        step = extra.step_of(question, group)
-        turn.edit_from(REVIEWING, until=step)
+        step = _first_open(turn)
+        if step is not None:
+            turn.flow["open"] = True  # each answer leads to the next open question
         return step
     if action == "course":
         turn.edit_from(REVIEWING, until=CHOOSING_RUN)
@@ -670,6 +665,32 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
     if action == "cancel":
         return CONFIRMING_CANCEL
     raise Invalid(N_("That button does not belong to this question."))
+
+
+def _first_open(turn: Turn) -> str | None:
+    """The first question this draft has not answered (the file changed since it began), as
+    an edit from the review; ``None`` when there is none."""
+    missing = turn.services.questions.missing(turn.enrollment)
+    if not missing:
+        return None
+    question, index = missing[0]
+    group: extra.Group = "participant" if index is not None else _group_of(question)
+    if index is not None:
+        turn.flow["cursor"] = index
+    step = extra.step_of(question, group)
+    turn.edit_from(REVIEWING, until=step)
+    return step
+
+
+def _next_open(turn: Turn, target: str) -> str:
+    """After an answer given from the review's "Answer the open questions": the next open
+    question, until none is left; else ``target``."""
+    if target == REVIEWING and turn.flow.get("open"):
+        step = _first_open(turn)
+        if step is not None:
+            return step
+        turn.flow.pop("open", None)
+    return target
 
 
 def _group_of(question: Question) -> extra.Group:
@@ -867,7 +888,9 @@ def build_flow(actions: dict[str, ActionFn], questions: Questions | None = None)
     """The enrollment flow with its actions (submit, cancel, start over) plugged in, and a step
     for each of the provider's ``questions``. A draft at a step that no longer exists (its
     question was taken out of the file) continues at the review."""
-    asked = extra.build_steps(questions or Questions(), after=_after, participant=_participant)
+    asked = extra.build_steps(
+        questions or Questions(), after=_after, participant=_participant, resume=_next_open
+    )
     return Flow(*STEPS, *asked, actions=actions, fallback=REVIEWING)
 
 

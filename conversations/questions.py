@@ -55,6 +55,9 @@ each-person for a participant, the enrollment's."""
 #: Where a group's questions lead once answered (``conversations/enrollment.py`` decides).
 AfterFn = Callable[[Turn, Group], str]
 ParticipantFn = Callable[[Turn], Participant]
+#: The step after an answer, given the one the flow would take (the review may ask the next
+#: open question instead).
+ResumeFn = Callable[[Turn, str], str]
 
 
 def _group(questions: Questions, group: Group) -> tuple[Question, ...]:
@@ -150,7 +153,12 @@ def _parse(turn: Turn, question: Question, text: str) -> Answer:
 
 
 def _question_step(
-    question: Question, group: Group, *, after: AfterFn, participant: ParticipantFn
+    question: Question,
+    group: Group,
+    *,
+    after: AfterFn,
+    participant: ParticipantFn,
+    resume: ResumeFn,
 ) -> Step:
     name = step_of(question, group)
 
@@ -163,7 +171,7 @@ def _question_step(
 
     def done(turn: Turn, value: Answer) -> str:
         answers(turn)[question.id] = value
-        return turn.proceed(first_step(turn, group, after, following=question.id))
+        return resume(turn, turn.proceed(first_step(turn, group, after, following=question.id)))
 
     async def ask(turn: Turn) -> Prompt:
         t = turn.t
@@ -208,7 +216,9 @@ def _question_step(
     )
 
 
-def build_steps(questions: Questions, *, after: AfterFn, participant: ParticipantFn) -> list[Step]:
+def build_steps(
+    questions: Questions, *, after: AfterFn, participant: ParticipantFn, resume: ResumeFn
+) -> list[Step]:
     """A step for every question in every group it is asked in."""
     steps: list[Step] = []
     for question in questions.all:
@@ -220,7 +230,7 @@ def build_steps(questions: Questions, *, after: AfterFn, participant: Participan
             else ("enrollment",)
         )
         steps.extend(
-            _question_step(question, group, after=after, participant=participant)
+            _question_step(question, group, after=after, participant=participant, resume=resume)
             for group in groups
         )
     return steps

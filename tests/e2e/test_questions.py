@@ -262,12 +262,18 @@ async def test_a_draft_outlives_a_restart_and_a_new_file(
         await anna.say("hello")
         assert "6 questions are not answered yet." in anna.text
         assert SEND not in anna.buttons
-        for answer in ("1234 AB", "1-2-1980", "Vocational", None, None):
-            await anna.tap("✏️ Answer the open questions")
-            await anna.answer(answer)
-        assert "1 question is not answered yet." in anna.text
         await anna.tap("✏️ Answer the open questions")
-        await anna.answer("Yes")
+        assert anna.text.endswith("What is your postcode?")
+        await anna.answers("1234 AB", "1-2-1980")
+        await anna.tap("⬅️ Back")  # Back as anywhere: the previous question, then the review
+        assert anna.text.endswith("(now: February 1, 1980)")
+        await anna.tap("⬅️ Back")
+        await anna.tap("⬅️ Back")
+        assert "4 questions are not answered yet." in anna.text
+        await anna.tap("✏️ Answer the open questions")
+        assert "About you: What is the highest education?" in anna.text
+        await anna.answers("Vocational", None, None, "Yes")
+        assert "Please check your enrollment" in anna.text
         assert "not answered yet" not in anna.text
         body = await sent(anna)
     assert body["contactpersoon"]["geboorteDatum"] == "1980-02-01"
