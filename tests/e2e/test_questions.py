@@ -395,3 +395,35 @@ async def test_the_seed_scenarios_with_each_preset(
         attendees = body.get("deelnemers") or [body["contactpersoon"]]
         assert [p.get("geboorteDatum") for p in attendees] == ["1990-03-12"] * len(attendees)
         assert ("geboorteDatum" in body["contactpersoon"]) is attending
+
+
+@pytest.mark.parametrize("preset", ["in-company", "invoice"])
+async def test_the_presets_with_a_company(
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, preset: str
+) -> None:
+    """With a company given, the in-company questions are asked too; each preset's answers go
+    exactly where its file says."""
+    path = ROOT / "examples" / "questions" / f"{preset}.toml"
+    async with running_bot(
+        telegram, coachview, tmp_path / "bot.db", questions_file=str(path)
+    ) as bot:
+        person = PresetPerson(bot.person("Anna"), PRESET_QUESTIONS[path])
+        await person.say(f"/start {coachview.catalogue.seed.open_run}")
+        await person.answers("Anna", None, "Jansen", "anna@example.nl", None, "Berg BV")
+        await person.answers("Yes, I will attend", "No", None)
+        body = await sent(person)
+    if preset == "in-company":
+        assert body["contactpersoon"]["vrijeveldenPersoon"] == {
+            "VrijveldFunctie": "Monteur",
+            "VrijveldLeidinggevende": "Monteur",
+            "VrijveldLeidinggevendeEmail": "x@example.nl",
+        }
+    else:
+        assert body["contactpersoon"]["factuurAdres"] == {
+            "adres1": "Monteur",
+            "postcode": "1234 AB",
+            "plaats": "Monteur",
+        }
+        assert body["debiteur"] == {"emailadresAnders": "x@example.nl"}
+        assert body["vrijevelden"] == {"ReferentieKlant": "Monteur"}
+    assert body["bedrijf"] == {"naam": "Berg BV"}
