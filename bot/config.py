@@ -78,6 +78,44 @@ class Settings(BaseSettings):
     # right now" with a Try again button (the read goes on and fills the cache when it ends).
     coachview_patience: timedelta = Field(default=timedelta(seconds=5), gt=timedelta(0))
 
+    # -- Each provider's own questions (bot/questions.py) ---------------------------------------
+    # A TOML file of extra questions (examples/questions/); without it the built-in ones only.
+    # The general terms a person accepts before sending (a link on the review), and the
+    # webaanvraag path that receives the time of acceptance (e.g. vrijevelden.Voorwaarden).
+    questions_file: Path | None = None
+    terms_url: AnyHttpUrl | None = None
+    terms_coachview: str | None = None
+
+    @model_validator(mode="after")
+    def _questions_readable(self) -> Settings:
+        from bot.questions import QuestionsError, load_questions, terms_problem  # noqa: PLC0415
+
+        try:
+            questions = load_questions(self.questions_file)
+        except QuestionsError as err:
+            raise ValueError(f"QUESTIONS_FILE: {err}") from None
+        from bot.coachview.webaanvraag import persoon_path  # noqa: PLC0415
+
+        reference = self.coachview_reference_field
+        for question in questions.all:
+            if question.coachview == reference and not persoon_path(reference, question.for_):
+                raise ValueError(
+                    f"QUESTIONS_FILE: question {question.id}: coachview path {reference!r} "
+                    "holds the bot's reference (COACHVIEW_REFERENCE_FIELD): choose another"
+                )
+        if self.terms_coachview == reference:
+            raise ValueError(
+                f"TERMS_COACHVIEW: {reference!r} holds the bot's reference "
+                "(COACHVIEW_REFERENCE_FIELD): choose another"
+            )
+        if self.terms_coachview:
+            if self.terms_url is None:
+                raise ValueError("TERMS_COACHVIEW: is only used with TERMS_URL")
+            problem = terms_problem(self.terms_coachview, questions)
+            if problem:
+                raise ValueError(f"TERMS_COACHVIEW: {problem}")
+        return self
+
     @field_validator("coachview_patience", mode="before")
     @classmethod
     def _patience_seconds(cls, value: Any) -> Any:

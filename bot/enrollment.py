@@ -12,7 +12,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Contact", "CourseChoice", "Enrollment", "Participant"]
+__all__ = ["Answer", "Contact", "CourseChoice", "Enrollment", "Participant"]
+
+Answer = str | bool | None
+"""An answer to one of the provider's own questions (``bot/questions.py``): text (a date as
+``yyyy-mm-dd``, a choice as its value), yes/no, or ``None`` when skipped. A question whose id is
+not in ``answers`` has not been asked yet."""
 
 
 class _Model(BaseModel):
@@ -43,6 +48,8 @@ class Participant(_Model):
     prefix: str | None = None
     last_name: str | None = None
     email: str | None = None
+    #: Answers to the provider's "each-person" questions (the contact's: also "contact" ones).
+    answers: dict[str, Answer] = Field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -69,6 +76,10 @@ class Enrollment(_Model):
     attending: bool | None = None
     participants: list[Participant] = Field(default_factory=list)
     remark: str | None = None
+    #: Answers to the provider's "enrollment" questions.
+    answers: dict[str, Answer] = Field(default_factory=dict)
+    #: When the person accepted the general terms (``TERMS_URL``), if they did.
+    terms_accepted_at: datetime | None = None
 
     @property
     def participant_count(self) -> int:

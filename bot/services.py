@@ -21,6 +21,7 @@ from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.i18n import Language, pick_language
 from bot.outage import OutageTracker
+from bot.questions import Questions, load_questions
 from bot.store import people
 
 __all__ = ["BotContext", "BotData", "Services"]
@@ -80,6 +81,11 @@ class Services:
     def forget_language(self, user_id: int) -> None:
         """Drop a person's language from memory (their data was erased with /forget)."""
         self._languages.pop(user_id, None)
+
+    @cached_property
+    def questions(self) -> Questions:
+        """The provider's own questions (``QUESTIONS_FILE``; checked with the settings)."""
+        return load_questions(self.settings.questions_file)
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and never across an ``await``."""

@@ -220,8 +220,15 @@ class Flow:
     return :data:`BACK` to go back to the previous question.
     """
 
-    def __init__(self, *steps: Step, actions: Mapping[str, ActionFn] | None = None) -> None:
+    def __init__(
+        self,
+        *steps: Step,
+        actions: Mapping[str, ActionFn] | None = None,
+        fallback: str | None = None,
+    ) -> None:
         self.actions: dict[str, ActionFn] = dict(actions or {})
+        # The step a draft saved at a step this flow no longer has continues at.
+        self.fallback = fallback
         self.steps: dict[str, Step] = {}
         for step in steps:
             if step.name in self.steps:
@@ -229,6 +236,8 @@ class Flow:
             self.steps[step.name] = step
 
     def __getitem__(self, name: str) -> Step:
+        if name not in self.steps and self.fallback is not None:
+            return self.steps[self.fallback]
         return self.steps[name]
 
     def __contains__(self, name: object) -> bool:

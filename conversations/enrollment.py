@@ -2,10 +2,15 @@
 beside it (``enrollment.mmd``) draws the same flow.
 
     course type ─ run (or any date) ─ first name ─ prefix ─ last name ─ e-mail ─ phone ─ company
-    ─ attending yourself? ─ participants (name, prefix, last name, e-mail; another?) ─ remark
-    ─ review ─ submit
+    ─ [contact questions] ─ attending yourself? ─ [each-person questions, for you]
+    ─ participants (name, prefix, last name, e-mail, [each-person questions]; another?)
+    ─ [enrollment questions] ─ remark ─ review (─ accept the terms) ─ submit
 
-From the review every answer can be changed: the edit jumps to that question and comes back.
+The questions in brackets are the provider's own (``QUESTIONS_FILE``, ``conversations/
+questions.py``); without a file there are none. From the review every answer can be changed:
+the edit jumps to that question and comes back. Questions a draft has not answered (the file
+changed since it began) are asked from the review; with ``TERMS_URL`` the review asks to accept
+the general terms before it offers to send.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
 from bot.coachview.models import Opleidingssoort
-from bot.enrollment import Enrollment, Participant
+from bot.enrollment import Answer, Enrollment, Participant
 from bot.i18n import N_, Translator, esc
+from bot.questions import Question, Questions
 from conversations import courses
+from conversations import questions as extra
 from conversations.engine import BACK, ActionFn, Button, Flow, Prompt, Step, Turn
 from conversations.fields import (
     NO_WORDS,
@@ -251,7 +258,7 @@ def _field_step(
     attribute: NameField,
     question: str,
     parse: Callable[[str], str],
-    next_step: str,
+    next_step: str | Callable[[Turn], str],
     skippable: bool = False,
 ) -> Step:
     """A question answered by typing one field of the contact person or a participant."""
@@ -268,13 +275,16 @@ def _field_step(
             text = courses.course_line(t, turn.enrollment.course) + "\n\n" + text
         return Prompt(text + _current(t, getattr(person, attribute)))
 
+    def then(turn: Turn) -> str:
+        return turn.proceed(next_step if isinstance(next_step, str) else next_step(turn))
+
     async def typed(turn: Turn, text: str) -> str:
         setattr(_person(turn, who), attribute, parse(text))
-        return turn.proceed(next_step)
+        return then(turn)
 
     async def skip(turn: Turn) -> str:
         setattr(_person(turn, who), attribute, None)
-        return turn.proceed(next_step)
+        return then(turn)
 
     return Step(name, ask=ask, text=typed, skip=skip if skippable else None)
 
@@ -322,12 +332,38 @@ async def ask_company(turn: Turn) -> Prompt:
 
 async def company_typed(turn: Turn, text: str) -> str:
     turn.enrollment.contact.company = parse_company(text)
-    return turn.proceed(CHOOSING_ATTENDANCE)
+    return turn.proceed(_first(turn, "contact"))
 
 
 async def company_skipped(turn: Turn) -> str:
     turn.enrollment.contact.company = None
-    return turn.proceed(CHOOSING_ATTENDANCE)
+    return turn.proceed(_first(turn, "contact"))
+
+
+# -- The provider's own questions (conversations/questions.py) ---------------------------------
+
+
+def _after(turn: Turn, group: extra.Group) -> str:
+    """Where a group of the provider's questions leads once answered."""
+    if group == "contact":
+        return CHOOSING_ATTENDANCE
+    if group == "self":
+        cap, _ = _cap(turn)
+        if turn.enrollment.participant_count >= cap:
+            return _first(turn, "enrollment")
+        return CHOOSING_ANOTHER
+    if group == "participant":
+        return CHOOSING_ANOTHER
+    return TYPING_REMARK
+
+
+def _first(turn: Turn, group: extra.Group) -> str:
+    return extra.first_step(turn, group, _after)
+
+
+def _participant_done(turn: Turn) -> str:
+    """The last question about a participant: where adding one from the review ends."""
+    return extra.last_step(turn, "participant", TYPING_PARTICIPANT_EMAIL)
 
 
 # -- Attending yourself, and the participants ---------------------------------------------------
@@ -350,7 +386,7 @@ def attendance_choices(turn: Turn) -> dict[str, str]:
 def _start_new_participant(turn: Turn) -> str:
     turn.flow["cursor"] = len(turn.enrollment.participants)
     if turn.editing:
-        turn.edit_from(str(turn.flow["return_to"]), until=TYPING_PARTICIPANT_EMAIL)
+        turn.edit_from(str(turn.flow["return_to"]), until=_participant_done(turn))
     return TYPING_PARTICIPANT_FIRST_NAME
 
 
@@ -364,16 +400,15 @@ async def attendance_chosen(turn: Turn, action: str) -> str | None:
         return _start_new_participant(turn)
     if enrollment.attending and not turn.editing:
         cap, from_run = _cap(turn)
-        if enrollment.participant_count >= cap:
-            if from_run:
-                turn.notes.append(
-                    turn.t.ngettext(
-                        "This date has {count} free place left, so this enrollment is for you.",
-                        "This date has {count} free places left, so this enrollment is for you.",
-                        cap,
-                    ).format(count=cap)
-                )
-            return TYPING_REMARK
+        if enrollment.participant_count >= cap and from_run:
+            turn.notes.append(
+                turn.t.ngettext(
+                    "This date has {count} free place left, so this enrollment is for you.",
+                    "This date has {count} free places left, so this enrollment is for you.",
+                    cap,
+                ).format(count=cap)
+            )
+        return _first(turn, "self")
     return turn.proceed(CHOOSING_ANOTHER)
 
 
@@ -412,7 +447,7 @@ async def another_chosen(turn: Turn, action: str) -> str | None:
     if action == "no":
         _drop_unfinished(turn.enrollment)
         turn.flow.pop("cursor", None)
-        return turn.proceed(TYPING_REMARK)
+        return turn.proceed(_first(turn, "enrollment"))
     raise Invalid(N_("That button does not belong to this question."))
 
 
@@ -441,8 +476,30 @@ async def remark_skipped(turn: Turn) -> str:
 # -- Review -------------------------------------------------------------------------------------
 
 
-def review_text(t: Translator, enrollment: Enrollment) -> str:
+def _answer_lines(
+    t: Translator,
+    questions: Questions,
+    enrollment: Enrollment,
+    answers: dict[str, Answer],
+    *,
+    scopes: tuple[str, ...],
+    indent: str = "",
+) -> list[str]:
+    """ "Label: answer" for each of the provider's questions of ``scopes`` answered here."""
+    return [
+        indent
+        + t._("{label}: {value}").format(
+            label=esc(question.title(t.language)),
+            value=esc(extra.answer_text(t, question, answers[question.id])),
+        )
+        for question in questions.all
+        if question.for_ in scopes and question.id in answers and question.applies(enrollment)
+    ]
+
+
+def review_text(t: Translator, enrollment: Enrollment, questions: Questions | None = None) -> str:
     """Everything entered, in one message (HTML, every value escaped)."""
+    questions = questions or Questions()
     lines = ["<b>" + esc(t._("Please check your enrollment")) + "</b>", ""]
     if enrollment.course is not None:
         lines.append(courses.course_line(t, enrollment.course))
@@ -456,6 +513,8 @@ def review_text(t: Translator, enrollment: Enrollment) -> str:
         lines.append(esc(readable_phone(contact.phone)))
     if contact.company:
         lines.append(t._("Company: {company}").format(company=esc(contact.company)))
+    scopes = ("contact", "each-person") if enrollment.attending else ("contact",)
+    lines.extend(_answer_lines(t, questions, enrollment, contact.answers, scopes=scopes))
     lines.append("")
     count = enrollment.participant_count
     lines.append(
@@ -475,6 +534,19 @@ def review_text(t: Translator, enrollment: Enrollment) -> str:
         if participant.email:
             name += f", {esc(participant.email)}"
         lines.append(t._("{number}. {name}").format(number=number, name=name))
+        lines.extend(
+            _answer_lines(
+                t,
+                questions,
+                enrollment,
+                participant.answers,
+                scopes=("each-person",),
+                indent="    ",
+            )
+        )
+    details = _answer_lines(t, questions, enrollment, enrollment.answers, scopes=("enrollment",))
+    if details:
+        lines.extend(["", "<b>" + esc(t._("Other details")) + "</b>", *details])
     if enrollment.remark:
         lines.extend(["", "<b>" + esc(t._("Remark")) + "</b>", esc(enrollment.remark)])
     return "\n".join(lines)
@@ -504,18 +576,49 @@ def _problems(turn: Turn) -> list[str]:
         )
     if course is None:
         problems.append(t._("Choose a course first."))
+    missing = turn.services.questions.missing(enrollment)
+    if missing:
+        problems.append(
+            t.ngettext(
+                "{count} question is not answered yet.",
+                "{count} questions are not answered yet.",
+                len(missing),
+            ).format(count=len(missing))
+        )
     return problems
+
+
+def _terms_pending(turn: Turn) -> bool:
+    """The general terms are to be accepted and have not been yet."""
+    return (
+        turn.services.settings.terms_url is not None and turn.enrollment.terms_accepted_at is None
+    )
 
 
 async def ask_review(turn: Turn) -> Prompt:
     t = turn.t
     turn.flow.pop("cursor", None)
+    turn.flow.pop("open", None)
     _drop_unfinished(turn.enrollment)
     problems = _problems(turn)
-    text = review_text(t, turn.enrollment)
+    text = review_text(t, turn.enrollment, turn.services.questions)
     rows: list[list[Button]] = []
+    terms_url = turn.services.settings.terms_url
+    accepted = turn.enrollment.terms_accepted_at
+    if terms_url is not None and accepted is not None:
+        text += "\n\n" + esc(
+            t._("✓ General terms accepted on {date}.").format(date=t.datetime(accepted))
+        )
+    if turn.services.questions.missing(turn.enrollment):
+        rows.append([Button(t._("✏️ Answer the open questions"), "missing")])
     if problems:
         text += "\n\n" + "\n".join(f"⚠️ {esc(problem)}" for problem in problems)
+    elif _terms_pending(turn):
+        text += "\n\n" + t._("Before sending, please read and accept our {terms}.").format(
+            terms=f'<a href="{esc(terms_url)}">' + esc(t._("general terms")) + "</a>"
+        )
+        rows.append([Button(t._("📄 Read the general terms"), url=str(terms_url))])
+        rows.append([Button(t._("☑️ I accept the general terms"), "terms")])
     else:
         rows.append([Button(t._("✅ Send enrollment"), "submit")])
     rows.append(
@@ -536,7 +639,17 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
     if action == "submit":
         if _problems(turn):
             raise Invalid(N_("This enrollment cannot be sent yet: see the warning."))
+        if _terms_pending(turn):
+            raise Invalid(N_("Please accept the general terms first."))
         return SUBMIT
+    if action == "terms" and turn.services.settings.terms_url is not None:
+        turn.enrollment.terms_accepted_at = turn.now
+        return None
+    if action == "missing":
+        step = _first_open(turn)
+        if step is not None:
+            turn.flow["open"] = True  # each answer leads to the next open question
+        return step
     if action == "course":
         turn.edit_from(REVIEWING, until=CHOOSING_RUN)
         turn.flow["page"] = 0
@@ -546,12 +659,45 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
     if action == "participants" and turn.enrollment.participants:
         return CHOOSING_PARTICIPANT
     if action == "add":
-        turn.edit_from(REVIEWING, until=TYPING_PARTICIPANT_EMAIL)
+        turn.edit_from(REVIEWING, until=_participant_done(turn))
         turn.flow["cursor"] = len(turn.enrollment.participants)
         return TYPING_PARTICIPANT_FIRST_NAME
     if action == "cancel":
         return CONFIRMING_CANCEL
     raise Invalid(N_("That button does not belong to this question."))
+
+
+def _first_open(turn: Turn) -> str | None:
+    """The first question this draft has not answered (the file changed since it began), as
+    an edit from the review; ``None`` when there is none."""
+    missing = turn.services.questions.missing(turn.enrollment)
+    if not missing:
+        return None
+    question, index = missing[0]
+    group: extra.Group = "participant" if index is not None else _group_of(question)
+    if index is not None:
+        turn.flow["cursor"] = index
+    step = extra.step_of(question, group)
+    turn.edit_from(REVIEWING, until=step)
+    return step
+
+
+def _next_open(turn: Turn, target: str) -> str:
+    """After an answer given from the review's "Answer the open questions": the next open
+    question, until none is left; else ``target``."""
+    if target == REVIEWING and turn.flow.get("open"):
+        step = _first_open(turn)
+        if step is not None:
+            return step
+        turn.flow.pop("open", None)
+    return target
+
+
+def _group_of(question: Question) -> extra.Group:
+    """The group a question of the contact person or of the enrollment is asked in."""
+    if question.for_ == "contact":
+        return "contact"
+    return "self" if question.for_ == "each-person" else "enrollment"
 
 
 _DETAILS: Final[tuple[tuple[str, str], ...]] = (
@@ -566,13 +712,41 @@ _DETAILS: Final[tuple[tuple[str, str], ...]] = (
 )
 
 
-def _field_menu(t: Translator, fields: tuple[tuple[str, str], ...]) -> list[list[Button]]:
+def _field_menu(t: Translator, fields: Fields) -> list[list[Button]]:
     """A button per field (``f<i>``), two a row."""
     buttons = [Button(t._(label), f"f{i}") for i, (label, _) in enumerate(fields)]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def _edit_field(turn: Turn, action: str, fields: tuple[tuple[str, str], ...]) -> str:
+Fields = tuple[tuple[str, str], ...]
+
+
+def _with_questions(turn: Turn, fields: Fields, groups: tuple[extra.Group, ...]) -> Fields:
+    """The built-in fields, then the provider's questions of ``groups`` that apply (their
+    labels are already in the person's language: ``t._`` leaves them as they are)."""
+    enrollment = turn.enrollment
+    added = []
+    for question in turn.services.questions.all:
+        group = "participant" if "participant" in groups else _group_of(question)
+        if group not in groups or not question.applies(enrollment):
+            continue
+        if group == "self" and not enrollment.attending:
+            continue
+        if group == "participant" and question.for_ != "each-person":
+            continue
+        added.append((question.title(turn.t.language), extra.step_of(question, group)))
+    return (*fields, *added)
+
+
+def _details(turn: Turn) -> Fields:
+    return _with_questions(turn, _DETAILS, ("contact", "self", "enrollment"))
+
+
+def _participant_fields(turn: Turn) -> Fields:
+    return _with_questions(turn, _PARTICIPANT_FIELDS, ("participant",))
+
+
+def _edit_field(turn: Turn, action: str, fields: Fields) -> str:
     """The question of the field whose button was pressed; the edit returns to the review."""
     index = int(action[1:]) if action.startswith("f") and action[1:].isdigit() else -1
     if not 0 <= index < len(fields):
@@ -583,15 +757,15 @@ def _edit_field(turn: Turn, action: str, fields: tuple[tuple[str, str], ...]) ->
 
 
 async def ask_detail(turn: Turn) -> Prompt:
-    return Prompt(turn.t._("What would you like to change?"), _field_menu(turn.t, _DETAILS))
+    return Prompt(turn.t._("What would you like to change?"), _field_menu(turn.t, _details(turn)))
 
 
 async def detail_chosen(turn: Turn, action: str) -> str | None:
-    return _edit_field(turn, action, _DETAILS)
+    return _edit_field(turn, action, _details(turn))
 
 
 def detail_choices(turn: Turn) -> dict[str, str]:
-    return {turn.t._(label): f"f{i}" for i, (label, _) in enumerate(_DETAILS)}
+    return {turn.t._(label): f"f{i}" for i, (label, _) in enumerate(_details(turn))}
 
 
 async def ask_participant(turn: Turn) -> Prompt:
@@ -623,7 +797,7 @@ _PARTICIPANT_FIELDS: Final[tuple[tuple[str, str], ...]] = (
 async def ask_participant_change(turn: Turn) -> Prompt:
     t = turn.t
     participant = _participant(turn)
-    rows = _field_menu(t, _PARTICIPANT_FIELDS)
+    rows = _field_menu(t, _participant_fields(turn))
     rows.append([Button(t._("🗑 Remove this participant"), "remove")])
     text = t._("{name}: what would you like to change?").format(
         name=f"<b>{esc(participant.full_name)}</b>"
@@ -643,7 +817,7 @@ async def participant_change_chosen(turn: Turn, action: str) -> str | None:
             turn.t._("{name} is no longer on the enrollment.").format(name=esc(removed.full_name))
         )
         return REVIEWING
-    return _edit_field(turn, action, _PARTICIPANT_FIELDS)
+    return _edit_field(turn, action, _participant_fields(turn))
 
 
 # -- Cancel and restart -------------------------------------------------------------------------
@@ -710,9 +884,14 @@ def _step(
 # -- The table ----------------------------------------------------------------------------------
 
 
-def build_flow(actions: dict[str, ActionFn]) -> Flow:
-    """The enrollment flow with its actions (submit, cancel, start over) plugged in."""
-    return Flow(*STEPS, actions=actions)
+def build_flow(actions: dict[str, ActionFn], questions: Questions | None = None) -> Flow:
+    """The enrollment flow with its actions (submit, cancel, start over) plugged in, and a step
+    for each of the provider's ``questions``. A draft at a step that no longer exists (its
+    question was taken out of the file) continues at the review."""
+    asked = extra.build_steps(
+        questions or Questions(), after=_after, participant=_participant, resume=_next_open
+    )
+    return Flow(*STEPS, *asked, actions=actions, fallback=REVIEWING)
 
 
 STEPS: Final = (
@@ -790,7 +969,7 @@ STEPS: Final = (
         attribute="email",
         question=N_("What is their e-mail address? Skip this if you do not know it."),
         parse=parse_email,
-        next_step=CHOOSING_ANOTHER,
+        next_step=lambda turn: _first(turn, "participant"),
         skippable=True,
     ),
     Step(TYPING_REMARK, ask=ask_remark, text=remark_typed, skip=remark_skipped),

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from typing import Final
 
 import phonenumbers
+from babel.dates import get_month_names
 from email_validator import EmailNotValidError, validate_email
 
 from bot.i18n import N_
@@ -26,12 +28,15 @@ __all__ = [
     "YES_WORDS",
     "Invalid",
     "parse_company",
+    "parse_date",
     "parse_email",
     "parse_name",
     "parse_phone",
+    "parse_postcode",
     "parse_prefix",
     "parse_remark",
     "parse_shared_phone",
+    "parse_text",
     "readable_phone",
 ]
 
@@ -173,3 +178,79 @@ def parse_remark(text: str) -> str:
     if not value:
         raise Invalid(N_("That was empty. Please type an answer."))
     return _check_length(value, MAX_REMARK)
+
+
+def parse_text(text: str, *, min_length: int | None = None, max_length: int | None = None) -> str:
+    """An answer in words (one of the provider's questions), bounded (200 by default)."""
+    value = _check_length(_require(text), max_length or 200)
+    if min_length and len(value) < min_length:
+        raise Invalid(
+            N_("That is too short: at least {limit} characters, you typed {length}."),
+            limit=min_length,
+            length=len(value),
+        )
+    return value
+
+
+def _month_names() -> dict[str, int]:
+    """Month names and abbreviations, Dutch and English (``maart``, ``mrt``, ``March``...)."""
+    names: dict[str, int] = {}
+    for language in ("nl", "en"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=language).items():
+                names[name.casefold().rstrip(".")] = number
+    names["sept"] = 9
+    return names
+
+
+_MONTHS: Final = _month_names()
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WORDS_DATE = re.compile(r"^(\d{1,2})\.?\s*([^\W\d_]+)\.?,?\s*(\d{2,4})$")
+
+
+def parse_date(text: str, *, today: date, past: bool = False) -> date:
+    """A date typed the Dutch way: ``12-3-1990``, ``12/3/1990``, ``12 maart 1990``, ``12 mrt
+    1990`` (English month names too), or ``1990-03-12``; with ``past``, before ``today``."""
+    value = _check_length(_require(text), 40)
+    folded = value.casefold()
+    parts: tuple[str, str, str] | None = None
+    if match := _ISO_DATE.match(folded):
+        parts = (match[3], match[2], match[1])
+    elif match := _NUMERIC_DATE.match(folded):
+        parts = (match[1], match[2], match[3])
+    elif (match := _WORDS_DATE.match(folded)) and match[2] in _MONTHS:
+        parts = (match[1], str(_MONTHS[match[2]]), match[3])
+    if parts is None:
+        raise Invalid(
+            N_("“{value}” is not a date. Please type it like 12-3-1990 or 12 maart 1990."),
+            value=value,
+        )
+    day, month, year = (int(part) for part in parts)
+    if year < 100:
+        raise Invalid(N_("Please type the year in full, like 12-3-1990."))
+    try:
+        result = date(year, month, day)
+    except ValueError:
+        raise Invalid(
+            N_("“{value}” is not a date that exists. Please check it."), value=value
+        ) from None
+    if result.year < 1900 or result.year > today.year + 10:
+        raise Invalid(N_("“{value}” is not a date that exists. Please check it."), value=value)
+    if past and result >= today:
+        raise Invalid(N_("That date is not in the past. Please check it."))
+    return result
+
+
+_POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Za-z]{2})$")
+
+
+def parse_postcode(text: str) -> str:
+    """A Dutch postcode, kept as ``1234 AB``."""
+    value = _check_length(_require(text), 20)
+    match = _POSTCODE.match(value)
+    if match is None or match[2].upper() in ("SA", "SD", "SS"):
+        raise Invalid(
+            N_("“{value}” is not a Dutch postcode. Please type it like 1234 AB."), value=value
+        )
+    return f"{match[1]} {match[2].upper()}"

@@ -73,7 +73,10 @@ LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 def build_engine(services: Services) -> Engine:
     """The enrollment engine with its actions."""
     return Engine(
-        flow.build_flow({flow.SUBMIT: submit, flow.CANCEL: cancel, flow.RESTART: restart}),
+        flow.build_flow(
+            {flow.SUBMIT: submit, flow.CANCEL: cancel, flow.RESTART: restart},
+            services.questions,
+        ),
         services=services,
     )
 
@@ -448,11 +451,13 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
     state = turn.state
     enrollment = turn.enrollment
     reference = new_reference()
+    extras = services.questions.extras(enrollment, terms_path=services.settings.terms_coachview)
     payload = build_webaanvraag(
         enrollment,
         reference=reference,
         reference_field=services.settings.coachview_reference_field,
         aanvraag_is_order=services.settings.coachview_aanvraag_is_order,
+        extras=extras,
     )
     course = enrollment.course
     summary = {
@@ -461,6 +466,9 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
         "contact": enrollment.contact.full_name,
         "company": enrollment.contact.company,
         "participants": enrollment.participant_count,
+        "terms_accepted_at": enrollment.terms_accepted_at.isoformat()
+        if enrollment.terms_accepted_at
+        else None,
     }
     with services.session() as session:
         drafts.close_draft(
@@ -485,7 +493,7 @@ async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
     services.wake_submissions()
     t = chat.t
     text = (
-        flow.review_text(t, enrollment)
+        flow.review_text(t, enrollment, services.questions)
         + "\n\n"
         + esc(t._("📨 Thank you! Your enrollment is being sent; the confirmation follows here."))
     )

@@ -19,7 +19,8 @@ STAFF_ID = 900001
 @pytest.fixture(autouse=True)
 def no_outside_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Nothing from the developer's shell reaches the bot under test."""
-    prefixes = ("TELEGRAM_", "COACHVIEW_", "STAFF_", "DATABASE_", "DEFAULT_", "LOG_LEVEL")
+    prefixes: tuple[str, ...] = ("TELEGRAM_", "COACHVIEW_", "STAFF_", "DATABASE_", "DEFAULT_")
+    prefixes += ("LOG_LEVEL", "QUESTIONS_FILE", "TERMS_")
     for name in list(os.environ):
         if name.startswith(prefixes):
             monkeypatch.delenv(name)

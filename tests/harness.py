@@ -50,6 +50,8 @@ class RunningBot:
     runtime: Runtime | None = None
     #: Where the health and metrics endpoints are (``ops=True``), e.g. ``http://127.0.0.1:4321``.
     ops_url: str | None = None
+    #: Updates queued before this bot started (another bot on the same sandbox handled them).
+    updates_before: int = 0
 
     @property
     def services(self) -> Services:
@@ -80,7 +82,7 @@ class RunningBot:
         processor = self.application.update_processor
         assert isinstance(processor, ChatOrderedProcessor)
         await self.wait_for(
-            lambda: processor.processed >= self.telegram.updates_queued,
+            lambda: processor.processed >= self.telegram.updates_queued - self.updates_before,
             timeout,
             "the bot to handle every update",
         )
@@ -146,12 +148,13 @@ async def running_bot(
     ops_url = None
     if ops:
         ops_url = "http://127.0.0.1:{}".format(sockets["metrics"].getsockname()[1])
+    before = telegram.updates_queued
     async with serve(application, config, runtime, poll_timeout=timedelta(seconds=5), **sockets):
         if webhook:
             await wait_until(lambda: telegram.webhook_url, 10, "the bot to set its webhook")
         else:
             await telegram.wait_polling()
-        yield RunningBot(application, config, telegram, coachview, runtime, ops_url)
+        yield RunningBot(application, config, telegram, coachview, runtime, ops_url, before)
 
 
 def free_socket() -> socket.socket:

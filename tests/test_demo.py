@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 30.0
 
@@ -67,10 +69,13 @@ class Terminal:
 
 
 @asynccontextmanager
-async def demo(tmp_path: Path) -> AsyncIterator[Terminal]:
-    """``python -m bot`` without credentials, in ``tmp_path``: its terminal, until the block
-    ends (then it must have ended by /quit, without a traceback)."""
+async def demo(tmp_path: Path, preset: str | None = None) -> AsyncIterator[Terminal]:
+    """``python -m bot`` without credentials, in ``tmp_path`` (with the questions ``preset``
+    of ``examples/questions/``): its terminal, until the block ends (then it must have ended by
+    /quit, without a traceback)."""
+    questions = {"QUESTIONS_FILE": f"{ROOT}/examples/questions/{preset}.toml"} if preset else {}
     environment = {
+        **questions,
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
         "PYTHONPATH": str(ROOT),
@@ -99,8 +104,12 @@ async def demo(tmp_path: Path) -> AsyncIterator[Terminal]:
     assert "Traceback" not in terminal.output
 
 
-async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path) -> None:
-    async with demo(tmp_path) as terminal:
+@pytest.mark.parametrize("preset", [None, "certificates"])
+async def test_a_newcomer_enrolls_in_the_demo_without_credentials(
+    tmp_path: Path, preset: str | None
+) -> None:
+    """The demo as it ships, and with a preset of questions (``QUESTIONS_FILE=...``)."""
+    async with demo(tmp_path, preset) as terminal:
         await terminal.expect("Voor welke opleiding wil je je inschrijven")
         await terminal.press("Volgende »")
         await terminal.press("VCA Basis")
@@ -117,6 +126,9 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
             await terminal.expect(re.escape(question))
             await terminal.type(answer)
         await terminal.press("Ja, ik doe mee")
+        if preset:
+            await terminal.expect("Over jou: Wat is de geboortedatum?")
+            await terminal.type("12 maart 1990")
         await terminal.expect("Wil je ook iemand anders inschrijven?")
         await terminal.press("Nee")
         await terminal.expect("Wil je ons nog iets laten weten")
@@ -125,6 +137,7 @@ async def test_a_newcomer_enrolls_in_the_demo_without_credentials(tmp_path: Path
         review = terminal.since_typed
         assert "Jan van Dijk" in review
         assert "Van Dijk & Zn" in review  # shown as typed, not as markup
+        assert ("Geboortedatum: 12 maart 1990" in review) is bool(preset)
         await terminal.press("✅ Inschrijving versturen")
         number = (await terminal.expect(r"Je inschrijving is ontvangen\. Het nummer is (\d+)"))[1]
         await terminal.expect("Nieuwe inschrijving")  # the demo's person is staff too

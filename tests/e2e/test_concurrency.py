@@ -60,6 +60,7 @@ async def test_messages_of_one_chat_are_handled_in_the_order_sent(enrollbot: Run
         "email": "anna@example.nl",
         "phone": None,
         "company": None,
+        "answers": {},
     }
     assert anna.text.startswith("What is your phone number?")
 

@@ -21,7 +21,9 @@ SECRET = "a-Secret_of-24-characters"
 def clean_environment(monkeypatch, tmp_path):
     """No variable of the developer's shell or .env leaks into these tests."""
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "COACHVIEW_", "STAFF_", "DATABASE_", "DEFAULT_")):
+        if name.startswith(
+            ("TELEGRAM_", "COACHVIEW_", "STAFF_", "DATABASE_", "DEFAULT_", "QUESTIONS_", "TERMS_")
+        ):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 

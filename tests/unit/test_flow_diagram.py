@@ -10,6 +10,8 @@ from conversations import enrollment
 DIAGRAM = Path(enrollment.__file__).with_suffix(".mmd").read_text(encoding="utf-8")
 # Nodes of the diagram that are not steps: entry, choices and what ends a draft.
 NOT_STEPS = {"START", "DEEP", "RESUME", "SUBMIT", "CANCEL", "EDIT", "WORKER", "TD"}
+# The provider's own questions (conversations/questions.py): steps named after the file's ids.
+NOT_STEPS |= {"QCONTACT", "QSELF", "QPARTICIPANT", "QENROLLMENT"}
 
 
 def diagram_nodes() -> set[str]:
