@@ -40,6 +40,7 @@ from bot.errors import (
     CoachviewForbidden,
     CoachviewNotFound,
 )
+from bot.questions import load_questions, validate_questions_file
 
 __all__ = ["CheckLine", "CheckReport", "check_command", "run_check"]
 
@@ -159,6 +160,7 @@ async def run_check(
         counts = client.request_counts
         report.coachview_requests = sum(counts.values())
         await client.aclose()
+    _check_questions(report, settings)
     token = telegram_token or (
         settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     )
@@ -387,6 +389,32 @@ async def _check_telegram(report: CheckReport, api_url: str, token: str | None) 
         return
     name = answer.get("result", {}).get("username", "?")
     report.add(True, what, f"token valid: @{name}")
+
+
+def _check_questions(report: CheckReport, settings: Settings) -> None:
+    """The provider's own questions (``QUESTIONS_FILE``) and the terms (``TERMS_URL``)."""
+    what = "Questions"
+    terms = (
+        f"; the terms at {settings.terms_url} are accepted before sending"
+        if (settings.terms_url)
+        else ""
+    )
+    path = settings.questions_file
+    if path is None:
+        report.add(True, what, f"the built-in ones (no QUESTIONS_FILE){terms}")
+        return
+    problems = validate_questions_file(path)
+    if problems:
+        report.add(
+            False,
+            what,
+            f"{path}: {len(problems)} problem(s)",
+            "fix the file: " + "; ".join(problems),
+            blocking=True,
+        )
+        return
+    count = len(load_questions(path).all)
+    report.add(True, what, f"{count} of the provider's own from {path}{terms}")
 
 
 def check_command(settings: Settings, *, strict_sandbox: bool = False) -> int:

@@ -182,3 +182,18 @@ def test_enrollbot_check_without_configuration_checks_the_embedded_sandboxes(
     strict = capsys.readouterr().out
     assert strict.count("✗ Guess:") == 6  # three refused guesses, each with what to do
     assert "Coachview requests used: " in strict
+
+
+async def test_the_providers_questions_are_named(telegram: TelegramSandbox) -> None:
+    preset = Path(__file__).resolve().parents[1] / "examples" / "questions" / "certificates.toml"
+    async with CoachviewSandbox() as coachview:
+        plain = await check(coachview, telegram)
+        with_file = await check(
+            coachview, telegram, questions_file=str(preset), terms_url="https://example.nl/av"
+        )
+    assert found(plain, "Questions") == "the built-in ones (no QUESTIONS_FILE)"
+    assert found(with_file, "Questions") == (
+        f"1 of the provider's own from {preset}; the terms at https://example.nl/av are "
+        "accepted before sending"
+    )
+    assert with_file.can_take_enrollments
