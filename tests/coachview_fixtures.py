@@ -74,7 +74,7 @@ SEED_SELF_AND_OTHERS = """{
 
 
 # A live ``GET /api/v1/Opleidingen`` item as an integration against production Coachview printed
-# it (shared/coachview-api.md, "What live records look like"; ids shortened there, whole here).
+# it (docs/coachview.md, "The catalogue"; the ids are whole here).
 LIVE_OPLEIDING: dict[str, Any] = {
     "id": "47a8c98a-9ad5-4bc5-909c-3eff9485d32c",
     "code": "PC-KLAS-77-Utrecht",

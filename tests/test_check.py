@@ -15,6 +15,7 @@ from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness
 from bot.sandbox.telegram import TelegramSandbox
 
 WEBAANVRAGEN = "/api/v1/Webaanvragen"
+PRESET = Path(__file__).resolve().parents[1] / "examples" / "questions" / "certificates.toml"
 
 
 async def check(
@@ -185,15 +186,14 @@ def test_enrollbot_check_without_configuration_checks_the_embedded_sandboxes(
 
 
 async def test_the_providers_questions_are_named(telegram: TelegramSandbox) -> None:
-    preset = Path(__file__).resolve().parents[1] / "examples" / "questions" / "certificates.toml"
     async with CoachviewSandbox() as coachview:
         plain = await check(coachview, telegram)
         with_file = await check(
-            coachview, telegram, questions_file=str(preset), terms_url="https://example.nl/av"
+            coachview, telegram, questions_file=str(PRESET), terms_url="https://example.nl/av"
         )
     assert found(plain, "Questions") == "the built-in ones (no QUESTIONS_FILE)"
     assert found(with_file, "Questions") == (
-        f"1 of the provider's own from {preset}; the terms at https://example.nl/av are "
+        f"1 of the provider's own from {PRESET}; the terms at https://example.nl/av are "
         "accepted before sending"
     )
     assert with_file.can_take_enrollments

@@ -1,4 +1,4 @@
-"""The Coachview sandbox: faithful to the seed and to ``coachview-api.md``, over real HTTP."""
+"""The Coachview sandbox: faithful to the seed and to ``docs/coachview.md``, over real HTTP."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ cache; open it with the Application and close it with ``aclose()`` (or ``async w
 failure becomes an exception of :mod:`bot.errors`; see :meth:`CoachviewClient._raise_for_status`
 and :func:`_unavailable` for the mapping.
 
-What is known and what is a guess (the project's notes on Coachview have the sources):
+What is known and what is a guess (``docs/coachview.md`` has the sources):
 
 - Known: ``/auth/connect/token`` with client credentials, ``{base}/api/v1/{Entity}[/{id}]``,
   ``POST Webaanvragen`` answering 201 with ``nummer``, bare JSON arrays, ``skip``/``take``,

@@ -4,8 +4,8 @@ Build a model from Coachview's JSON with ``Model.model_validate(data)``, or by a
 code and tests (``Persoon(voornaam="Anna")``); fields Coachview sends that are not declared here
 are kept (``extra="allow"``) so nothing it says is lost.
 
-Live records are looser than Coachview's documentation suggests (``shared/coachview-api.md``,
-"What live records look like"): flags where a date was expected (``deadlineInschrijven``),
+Live records are looser than Coachview's documentation suggests (``docs/coachview.md``,
+"The catalogue"): flags where a date was expected (``deadlineInschrijven``),
 nulls anywhere, numbers as ``52.5`` or ``12``. So only the fields the bot cannot do without are
 strict (a record's ``id`` and ``naam``, a run's course type and a start date that is there but
 unreadable); every other field is :data:`Lenient`: a value of the wrong kind reads as ``None``

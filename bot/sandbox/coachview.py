@@ -312,8 +312,8 @@ def _run_record(
 def seed_catalogue(now: datetime) -> SandboxCatalogue:
     """Nine offered course types and their runs, dated from ``now`` so they stay upcoming; plus
     an inactive, an unpublished and a retired (status "Vervallen") type. Every record has the
-    fields and value kinds of a live record (``shared/coachview-api.md``, "What live records
-    look like"): flags, nulls, floats, ``auditTrail``. See :class:`CatalogueSeed` for the
+    fields and value kinds of a live record (``docs/coachview.md``, "The
+    catalogue"): flags, nulls, floats, ``auditTrail``. See :class:`CatalogueSeed` for the
     special cases."""
     today = now.astimezone(COACHVIEW_TZ).date()
     created = datetime.combine(today - timedelta(days=120), time(15, 47, 18, 433000), UTC)
