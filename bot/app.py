@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, cast
 
 from telegram import Update
@@ -25,6 +26,7 @@ from bot import staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
+from bot.floods import FloodGuard, slow_down
 from bot.i18n import pick_language, translator
 from bot.notify import Notifier
 from bot.reminders import DraftKeeper
@@ -107,7 +109,13 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         ApplicationBuilder()
         .application_class(UnpersistedApplication)
         .bot(bot)
-        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, inbox=inbox))
+        .concurrent_updates(
+            ChatOrderedProcessor(
+                CONCURRENT_UPDATES,
+                inbox=inbox,
+                floods=FloodGuard(settings.flood_messages, settings.flood_window.total_seconds()),
+            )
+        )
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(lambda app: _post_init(app, settings, runtime))
         .post_stop(lambda app: _post_stop(app, runtime))
@@ -170,6 +178,9 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     services = Services(settings=settings, db=db, coachview=coachview, clock=runtime.clock)
     application.bot_data.services = services
     application.bot_data.engine = enrollment.build_engine(services)
+    processor = application.update_processor
+    if isinstance(processor, ChatOrderedProcessor):
+        processor.on_flood = partial(slow_down, application.bot, services)
     inbox = cast(DurableBot, application.bot).inbox
     inbox.open(db, runtime.clock)
     await inbox.replay(application)

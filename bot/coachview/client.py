@@ -57,6 +57,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock, SystemClock
+from bot.coachview.keys import is_course_code, path_segment
 from bot.coachview.models import (
     OPEN_RUN_STATUSES,
     CreatedWebaanvraag,
@@ -254,6 +255,15 @@ def _filter_value(value: str) -> str:
     if not value or any(char in value for char in ",;"):
         raise ValueError("a filter value must be non-empty and contain neither ',' nor ';'")
     return value
+
+
+def _id_segment(entity: str, value: str) -> str:
+    """A record id as a path segment (:func:`~bot.coachview.keys.path_segment`); a value that
+    is no GUID names no record: :class:`CoachviewNotFound`, and nothing is sent."""
+    try:
+        return path_segment(value)
+    except ValueError:
+        raise CoachviewNotFound(f"no {entity} record: the id is not a GUID") from None
 
 
 def _is_guid(value: str) -> bool:
@@ -507,7 +517,8 @@ class CoachviewClient:
 
     async def get_webaanvraag(self, webaanvraag_id: str) -> Webaanvraag:
         """One webaanvraag by its id; :class:`CoachviewNotFound` when there is none."""
-        response = await self._api("GET", f"{self.api_prefix}/Webaanvragen/{webaanvraag_id}")
+        path = f"{self.api_prefix}/Webaanvragen/{_id_segment('Webaanvragen', webaanvraag_id)}"
+        response = await self._api("GET", path)
         return self._parse(response, Webaanvraag)
 
     async def list_webaanvragen(
@@ -636,10 +647,9 @@ class CoachviewClient:
                 return [await self.get_opleidingssoort(key)]
             except CoachviewNotFound:
                 return []
-        try:
-            where = f"code={_filter_value(key)}"
-        except ValueError:
-            return []
+        if not is_course_code(key):
+            return []  # no course has such a code: nothing to ask
+        where = f"code={key}"
         return await self._all_pages(
             f"{self.api_prefix}/Opleidingssoorten",
             Opleidingssoort,
@@ -653,9 +663,8 @@ class CoachviewClient:
             for soort in soorten:
                 if soort.id.lower() == opleidingssoort_id.lower():
                     return soort
-        response = await self._api(
-            "GET", f"{self.api_prefix}/Opleidingssoorten/{opleidingssoort_id}"
-        )
+        segment = _id_segment("Opleidingssoorten", opleidingssoort_id)
+        response = await self._api("GET", f"{self.api_prefix}/Opleidingssoorten/{segment}")
         return self._parse(response, Opleidingssoort)
 
     async def list_opleidingen(self, opleidingssoort_id: str) -> list[Opleiding]:
@@ -700,7 +709,8 @@ class CoachviewClient:
         )
 
     async def _fetch_opleiding(self, opleiding_id: str) -> Opleiding:
-        response = await self._api("GET", f"{self.api_prefix}/Opleidingen/{opleiding_id}")
+        path = f"{self.api_prefix}/Opleidingen/{_id_segment('Opleidingen', opleiding_id)}"
+        response = await self._api("GET", path)
         return self._parse(response, Opleiding)
 
     # -- Requests ------------------------------------------------------------------------------
