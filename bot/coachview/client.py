@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -279,6 +280,8 @@ def _starts_with(field: str, prefix: str) -> str:
     """A ``where`` condition "``field`` starts with ``prefix``" as a range that Coachview's
     ``>=`` and ``<`` can express: ``naam>=jan;naam<jao``."""
     prefix = _filter_value(prefix)
+    if prefix[-1] == chr(sys.maxunicode):  # nothing sorts after it: no upper bound
+        return f"{field}>={prefix}"
     after = chr(ord(prefix[-1]) + 1)
     while after in ",;":  # a separator would change the filter's meaning: widen a little
         after = chr(ord(after) + 1)
