@@ -24,10 +24,10 @@ from typing import Any
 
 from bench import report
 from bench.proc import ROOT
-from bench.scenarios import PROFILES, Config, Started, drafts, load, offered, starts
+from bench.scenarios import PROFILES, Config, Started, drafts, flood, load, offered, starts
 from bot.sandbox.coachview import CoachviewSandbox
 
-SCENARIOS = ("load", "offered", "drafts", "starts")
+SCENARIOS = ("load", "offered", "drafts", "flood", "starts")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +84,8 @@ async def run(config: Config, only: tuple[str, ...], command: str) -> dict[str, 
             results["offered"] = await offered(config, coachview, started)
         if "drafts" in only:
             results["drafts"] = await drafts(config, coachview, started)
+        if "flood" in only:
+            results["flood"] = await flood(config, coachview, started)
         if "starts" in only:
             results["starts"] = await starts(config, coachview, started)
     results["duration_s"] = time.perf_counter() - began

@@ -102,7 +102,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
             pool_timeout=10,
         ),
         get_updates_request=AiohttpRequest(read_timeout=40),
-        rate_limiter=TelegramRateLimiter(runtime.limits),
+        rate_limiter=TelegramRateLimiter(runtime.limits, pace_replies=settings.reply_pacing),
     )
     application = cast(
         BotApplication,

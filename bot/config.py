@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # once to slow down; its updates are applied but not answered until the burst calms.
     flood_messages: int = Field(default=20, ge=2)
     flood_window: timedelta = Field(default=timedelta(seconds=10), gt=timedelta(0))
+    # Replies keep to Telegram's per-chat rate (about one a second after a burst of three);
+    # false only for simulations whose people answer in microseconds (the benchmark).
+    reply_pacing: bool = True
 
     @field_validator("flood_window", mode="before")
     @classmethod

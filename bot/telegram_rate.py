@@ -51,8 +51,10 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
     #: The part of the overall rate background messages may use.
     background_share = 2 / 3
 
-    def __init__(self, limits: TelegramLimits | None = None) -> None:
+    def __init__(self, limits: TelegramLimits | None = None, *, pace_replies: bool = True) -> None:
         self.limits = limits or TelegramLimits()
+        #: Whether replies keep to the per-chat token bucket too (``REPLY_PACING``).
+        self.pace_replies = pace_replies
         self._blocked_until: dict[int | str, float] = {}
         self._tokens: dict[int | str, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._recent: deque[float] = deque()
@@ -165,7 +167,8 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
         counts = endpoint.lower() in RATE_LIMITED_METHODS
         for attempt in range(retries + 1):
             if chat is not None:
-                wait = self.wait_for(chat, background=background and counts, paced=counts)
+                paced = counts and (background or self.pace_replies)
+                wait = self.wait_for(chat, background=background and counts, paced=paced)
                 if wait > 0:
                     await asyncio.sleep(wait)
             try:

@@ -153,6 +153,7 @@ class BotProcess:
             "COACHVIEW_CLIENT_SECRET": coachview.client_secret,
             "DATABASE_URL": f"sqlite:///{database}",
             "LOG_LEVEL": "INFO",
+            "FLOOD_MESSAGES": "1000000",  # a simulated person types in microseconds
             **environment,
         }
         self.cwd = database.parent
