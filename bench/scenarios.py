@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -387,8 +388,13 @@ async def starts(config: Config, coachview: CoachviewSandbox, started: Started) 
     return {kind: list(values) for kind, values in started.seconds.items()}
 
 
-#: The flood guard as in production (FLOOD_MESSAGES, FLOOD_WINDOW at their defaults).
-FLOOD_SETTINGS = {"FLOOD_MESSAGES": "20", "FLOOD_WINDOW": "10"}
+#: The flood guard and the reply pacing as in production (their defaults);
+#: ``BENCH_REPLY_PACING=false`` runs the scenario without the pacing (bench/README.md).
+FLOOD_SETTINGS = {
+    "FLOOD_MESSAGES": "20",
+    "FLOOD_WINDOW": "10",
+    "REPLY_PACING": os.environ.get("BENCH_REPLY_PACING", "true"),
+}
 FLOOD_RATE = 100.0  # messages a second the flooding chat sends
 
 
@@ -420,6 +426,7 @@ async def flood(config: Config, coachview: CoachviewSandbox, started: Started) -
     for wave in flooded:
         del wave["others_reactions"]
     return {
+        "reply_pacing": FLOOD_SETTINGS["REPLY_PACING"],
         "quiet_waves": [w.to_json() for w in quiet],
         "flood_waves": flooded,
         "quiet_p99_ms": quiet_p99,
