@@ -273,7 +273,7 @@ def _lookup_key(text: str) -> tuple[str, str] | None:
         return "id", str(uuid.UUID(text))
     except ValueError:
         pass
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "١٢٣" is digits too, but no Coachview number
         return "nummer", text
     if text.upper().startswith(REFERENCE_PREFIX) and text[len(REFERENCE_PREFIX) :].isalnum():
         return "reference", text.upper()

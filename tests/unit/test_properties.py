@@ -26,6 +26,7 @@ from bot.enrollment import Contact, CourseChoice, Enrollment
 from bot.i18n import esc, translator
 from bot.sandbox.telegram.formatting import parse_html
 from bot.staff import _lookup_key, _search_text
+from conversations.engine import CallbackData
 from conversations.enrollment import review_text
 from conversations.fields import (
     Invalid,
@@ -178,6 +179,7 @@ def test_a_course_code_is_one_safe_word(text: str) -> None:
 @PROPERTIES
 @given(FREE_TEXT)
 @example("de Vries\U0010ffff")  # once failed: nothing sorts after the last code point
+@example("١٢٣")  # Arabic-Indic digits: isdigit(), yet no Coachview number
 def test_a_staff_lookup_or_search_never_fails_on_its_text(text: str) -> None:
     key = _lookup_key(text)
     if key is not None:
@@ -185,7 +187,28 @@ def test_a_staff_lookup_or_search_never_fails_on_its_text(text: str) -> None:
         assert _filter_value(value) == value
         if kind == "id":
             assert guid(value) == value
+        if kind == "nummer":
+            assert value.isascii() and value.isdigit()
     words = _search_text(text)
     if words:
         for where in _search_filters(words):
             assert where
+
+
+@PROPERTIES
+@given(
+    st.one_of(
+        st.text(max_size=64).filter(lambda data: len(data.encode()) <= 64),
+        st.builds("e{:x}.{:x}.{}".format, st.integers(-(2**40), 2**40), st.integers(), TYPED),
+    )
+)
+def test_forged_button_data_is_refused_or_read_back_as_it_would_be_written(data: str) -> None:
+    decoded = CallbackData.decode(data)
+    if decoded is None:
+        return
+    assert decoded.action
+    try:
+        encoded = decoded.encode()
+    except ValueError:  # longer than Telegram takes: no button could carry it
+        return
+    assert CallbackData.decode(encoded) == decoded
