@@ -25,10 +25,20 @@ from typing import Any
 
 from bench import report
 from bench.proc import ROOT
-from bench.scenarios import PROFILES, Config, Started, drafts, load, offered, starts, webhook
+from bench.scenarios import (
+    PROFILES,
+    Config,
+    Started,
+    drafts,
+    flood,
+    load,
+    offered,
+    starts,
+    webhook,
+)
 from bot.sandbox.coachview import CoachviewSandbox
 
-SCENARIOS = ("load", "offered", "drafts", "starts")
+SCENARIOS = ("load", "offered", "drafts", "flood", "starts")
 EXTRA = ("webhook",)
 """Scenarios run only when named in --only (issue 12: webhook vs long polling)."""
 
@@ -87,6 +97,8 @@ async def run(config: Config, only: tuple[str, ...], command: str) -> dict[str, 
             results["offered"] = await offered(config, coachview, started)
         if "drafts" in only:
             results["drafts"] = await drafts(config, coachview, started)
+        if "flood" in only:
+            results["flood"] = await flood(config, coachview, started)
         if "starts" in only:
             results["starts"] = await starts(config, coachview, started)
         if "webhook" in only:

@@ -121,6 +121,9 @@ class Bot:
             "COACHVIEW_CLIENT_SECRET": coachview.client_secret,
             "DATABASE_URL": f"sqlite:///{work / 'bot.db'}",
             "LOG_LEVEL": "INFO",
+            # Simulated people answer in microseconds: no flood guard, no reply pacing.
+            "FLOOD_MESSAGES": "1000000",
+            "REPLY_PACING": "false",
             **WORKER_ENV,
         }
         self.process: subprocess.Popen[bytes] | None = None

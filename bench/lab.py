@@ -92,9 +92,13 @@ async def start_subject(
     workdir: Path,
     profile: Path | None = None,
     webhook: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> Subject:
     """Start the bot or the echo floor against a new Telegram sandbox; return once it polls
-    (``webhook``: the bot in webhook mode, once it has set its webhook)."""
+    (``webhook``: the bot in webhook mode, once it has set its webhook).
+
+    The bot runs without its flood guard and reply pacing (simulated people answer in
+    microseconds: both would measure the simulation), unless ``settings`` say otherwise."""
     telegram = await stack.enter_async_context(MeasuredTelegram())
     # A fresh folder: a database or log left by an earlier run would change what is measured.
     await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
@@ -117,6 +121,9 @@ async def start_subject(
             "COACHVIEW_CLIENT_SECRET": coachview.client_secret,
             "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
             "STAFF_CHAT_ID": str(staff.id),
+            "FLOOD_MESSAGES": "1000000",
+            "REPLY_PACING": "false",
+            **(settings or {}),
         }
     if webhook:
         with socket.socket() as sock:  # a free port for the bot's webhook server

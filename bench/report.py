@@ -244,6 +244,32 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 "1 (one POST)",
             )
         )
+    flooded = results.get("flood")
+    if flooded:
+        ratios = flooded["p99_ratios"]
+        waves = flooded["flood_waves"]
+        others = config.get("flood_others", 0)
+        table.append(
+            Row(
+                "15.2",
+                f"Others' first reaction p99, ms, {others} enrolling while one chat sends "
+                f"{config.get('flood', 0)} messages",
+                _spread(flooded["flood_p99_ms"], 0),
+                _spread(flooded["quiet_p99_ms"], 0) + " (quiet)",
+                _spread(ratios, 2) + "×",
+            )
+        )
+        table.append(
+            Row(
+                "15.2",
+                "Messages sent to the flooding chat (per second over the flood wave)",
+                " / ".join(
+                    f"{w['messages_to_flooder']} ({_num(w['messages_to_flooder_per_s'], 2)}/s)"
+                    for w in waves
+                ),
+                "≤ 1/s (Telegram per chat)",
+            )
+        )
     memory = results.get("drafts")
     if memory:
         bot_peak = memory["bot"]["peak_rss_mb"]

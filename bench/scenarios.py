@@ -9,14 +9,19 @@
   for ``duration`` seconds (item 3).
 * :func:`drafts`: a fresh echo floor, then a fresh bot, with ``drafts`` people who each start
   and answer one question, leaving that many open drafts (item 5: peak memory).
+* :func:`flood`: issue 15: the first reaction of ``flood_others`` people enrolling while one
+  chat sends ``flood`` messages, beside a quiet wave of as many; and how many messages the
+  flooding chat was sent, per second.
 * :func:`starts`: the time from starting the process to its first ``getUpdates``, for every
   process the other scenarios started plus ``starts`` more of each (item 5: start).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field, replace
@@ -39,7 +44,7 @@ from bench.people import Action, Script, at_fixed_rate, echo_script, enrollment_
 from bench.stats import percentile
 from bot.sandbox.coachview import CoachviewSandbox
 
-__all__ = ["PROFILES", "Config", "drafts", "load", "offered", "starts", "webhook"]
+__all__ = ["PROFILES", "Config", "drafts", "flood", "load", "offered", "starts", "webhook"]
 
 _FIRST_NAMES = ("Anna", "Bram", "Chantal", "Daan", "Eva", "Fatima", "Gijs", "Hanna", "Ilse")
 ECHO_LENGTH = 12  # texts per echo chat: the mean length of an enrollment (13 or 11 updates)
@@ -58,6 +63,8 @@ class Config:
     starts: int = 3
     drain: float = 60.0
     warm_up: int = 20  # people per subject before anything is measured
+    flood: int = 300  # messages one chat sends in the flood scenario
+    flood_others: int = 50  # people who enroll meanwhile (and in the quiet wave beside it)
     profile: bool = False
     out: Path = field(default=Path("bench/out"))
 
@@ -72,6 +79,8 @@ class Config:
             "starts": self.starts,
             "drain_s": self.drain,
             "warm_up": self.warm_up,
+            "flood": self.flood,
+            "flood_others": self.flood_others,
             "profile": self.profile,
         }
 
@@ -89,6 +98,8 @@ PROFILES: dict[str, Config] = {
         starts=0,
         drain=0.0,
         warm_up=1,
+        flood=30,
+        flood_others=3,
     ),
 }
 
@@ -428,3 +439,92 @@ async def starts(config: Config, coachview: CoachviewSandbox, started: Started) 
                     await start_subject(kind, stack=stack, coachview=coachview, workdir=workdir)
                 )
     return {kind: list(values) for kind, values in started.seconds.items()}
+
+
+#: The flood guard and the reply pacing as in production (their defaults);
+#: ``BENCH_REPLY_PACING=false`` runs the scenario without the pacing (bench/README.md).
+FLOOD_SETTINGS = {
+    "FLOOD_MESSAGES": "20",
+    "FLOOD_WINDOW": "10",
+    "REPLY_PACING": os.environ.get("BENCH_REPLY_PACING", "true"),
+}
+FLOOD_RATE = 100.0  # messages a second the flooding chat sends
+
+
+async def flood(config: Config, coachview: CoachviewSandbox, started: Started) -> dict[str, Any]:
+    """Issue 15: others' first reaction while one chat floods, beside a quiet wave; the
+    messages sent to the flooding chat. Waves alternate quiet, flood, ``repeats`` times."""
+    async with contextlib.AsyncExitStack() as stack:
+        bot = started.note(
+            await start_subject(
+                "bot",
+                stack=stack,
+                coachview=coachview,
+                workdir=config.out / "flood-bot",
+                settings=FLOOD_SETTINGS,
+            )
+        )
+        await _warm_up(bot, coachview, config.warm_up)
+        number = config.warm_up
+        quiet: list[WaveResult] = []
+        flooded: list[dict[str, Any]] = []
+        for _ in range(max(config.repeats, 1)):
+            scripts = enrollment_scripts(coachview, number, config.flood_others)
+            quiet.append(await run_wave(bot, scripts, coachview=coachview, enrollments=True))
+            number += config.flood_others
+            flooded.append(await _flooded_wave(bot, coachview, config, number))
+            number += config.flood_others
+    others_p99 = [1000 * percentile(w["others_reactions"], 99) for w in flooded]
+    quiet_p99 = [1000 * w.reaction(99) for w in quiet]
+    for wave in flooded:
+        del wave["others_reactions"]
+    return {
+        "reply_pacing": FLOOD_SETTINGS["REPLY_PACING"],
+        "quiet_waves": [w.to_json() for w in quiet],
+        "flood_waves": flooded,
+        "quiet_p99_ms": quiet_p99,
+        "flood_p99_ms": others_p99,
+        "p99_ratios": [f / q for f, q in zip(others_p99, quiet_p99, strict=True)],
+    }
+
+
+async def _flooded_wave(
+    bot: Subject, coachview: CoachviewSandbox, config: Config, number: int
+) -> dict[str, Any]:
+    """One wave of enrollments while one chat sends ``config.flood`` texts at FLOOD_RATE."""
+    telegram = bot.telegram
+    flooder = telegram.user("Flood", language_code="en", user_id=bot.take_user_ids(1))
+    await flooder.send(f"/start {coachview.catalogue.seed.open_run}")
+    await flooder.next_message(timeout=30)
+    before = len(flooder.messages)
+    began = time.perf_counter()
+
+    async def send_flood() -> None:
+        for n in range(config.flood):
+            await flooder.send(f"flood {n}")
+            await asyncio.sleep(1 / FLOOD_RATE)
+
+    scripts = enrollment_scripts(coachview, number, config.flood_others)
+    wave, _ = await asyncio.gather(
+        run_wave(bot, scripts, coachview=coachview, enrollments=True), send_flood()
+    )
+    # Every update of the flood has reached the bot before the figures are read.
+    await wait_until(lambda: telegram.pending_updates == 0, timeout=120)
+    elapsed = time.perf_counter() - began
+    sent = len(flooder.messages) - before
+    others = [
+        seconds
+        for seconds, chat in zip(telegram.reactions, telegram.reaction_chats, strict=True)
+        if chat != flooder.id
+    ]
+    return {
+        "wave": wave.to_json(),
+        "flood_messages": config.flood,
+        "messages_to_flooder": sent,
+        "messages_to_flooder_per_s": sent / elapsed if elapsed else math.nan,
+        "seconds": elapsed,
+        "others_reactions": others,
+        "others_first_reaction_ms": {
+            p: 1000 * percentile(others, int(p[1:])) for p in ("p50", "p95", "p99")
+        },
+    }

@@ -47,6 +47,8 @@ class MeasuredTelegram(TelegramSandbox):
         super().__init__(**kwargs)
         #: Seconds from "update available" to the bot's first call for its chat, in order.
         self.reactions: list[float] = []
+        #: The chat of each of :attr:`reactions` (to leave one chat's out: the flood scenario).
+        self.reaction_chats: list[int] = []
         #: Calls per Bot API method (and errors per method under "<method>!").
         self.call_counts: Counter[str] = Counter()
         #: perf_counter of the first getUpdates (the bot is listening), or None.
@@ -70,6 +72,7 @@ class MeasuredTelegram(TelegramSandbox):
     def reset_measurements(self) -> None:
         """Forget what was measured so far (between a warm-up and the measured part)."""
         self.reactions = []
+        self.reaction_chats = []
         self.call_counts = Counter()
         self.over_global_limit = 0
         self.messages_sent = 0
@@ -98,6 +101,7 @@ class MeasuredTelegram(TelegramSandbox):
                 queued = self._waiting.pop(chat_id, None)
                 if queued is not None:
                     self.reactions.append(now - queued)
+                    self.reaction_chats.append(chat_id)
             self.call_counts[name] += 1
             try:
                 result = await handler(params)

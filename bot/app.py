@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, cast
 
 from telegram import Update
@@ -25,6 +26,7 @@ from bot import course_reminders, inline, links, staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
+from bot.floods import FloodGuard, slow_down
 from bot.i18n import pick_language, translator
 from bot.metrics import ArrivalQueue, MeasuredProcessor, Metrics
 from bot.notify import Notifier
@@ -36,7 +38,7 @@ from bot.submission import SubmissionWorker
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_limits import TelegramLimits
 from bot.telegram_rate import TelegramRateLimiter
-from bot.updates import DurableBot, Inbox, UnpersistedApplication
+from bot.updates import ChatOrderedProcessor, DurableBot, Inbox, UnpersistedApplication
 from conversations import handlers as enrollment
 from conversations import privacy
 
@@ -107,7 +109,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
             pool_timeout=10,
         ),
         get_updates_request=AiohttpRequest(read_timeout=40),
-        rate_limiter=TelegramRateLimiter(runtime.limits),
+        rate_limiter=TelegramRateLimiter(runtime.limits, pace_replies=settings.reply_pacing),
     )
     application = cast(
         BotApplication,
@@ -116,7 +118,12 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
         .bot(bot)
         .update_queue(ArrivalQueue(runtime.metrics))
         .concurrent_updates(
-            MeasuredProcessor(CONCURRENT_UPDATES, inbox=inbox, metrics=runtime.metrics)
+            MeasuredProcessor(
+                CONCURRENT_UPDATES,
+                inbox=inbox,
+                metrics=runtime.metrics,
+                floods=FloodGuard(settings.flood_messages, settings.flood_window.total_seconds()),
+            )
         )
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .post_init(lambda app: _post_init(app, settings, runtime))
@@ -209,6 +216,9 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     application.bot_data.services = services
     application.bot_data.engine = enrollment.build_engine(services)
     runtime.metrics.watch(application, cast(TelegramRateLimiter, application.bot.rate_limiter))
+    processor = application.update_processor
+    if isinstance(processor, ChatOrderedProcessor):
+        processor.on_flood = partial(slow_down, application.bot, services)
     inbox = cast(DurableBot, application.bot).inbox
     inbox.open(db, runtime.clock)
     await inbox.replay(application)

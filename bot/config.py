@@ -149,6 +149,24 @@ class Settings(BaseSettings):
     metrics_listen: str | None = None
     log_format: Literal["text", "json"] = "text"
 
+    # -- Hostile users hurt no one (bot/budgets.py, bot/floods.py) -------------------------------
+    # Coachview look-ups one person may cause per hour beyond the cached catalogue (deep links
+    # to ids not in the catalogue, Try again presses); staff commands per hour per staff member.
+    person_lookups_per_hour: int = Field(default=6, ge=1)
+    staff_commands_per_hour: int = Field(default=300, ge=1)
+    # A chat that sends more than FLOOD_MESSAGES updates within FLOOD_WINDOW seconds is told
+    # once to slow down; its updates are applied but not answered until the burst calms.
+    flood_messages: int = Field(default=20, ge=2)
+    flood_window: timedelta = Field(default=timedelta(seconds=10), gt=timedelta(0))
+    # Replies keep to Telegram's per-chat rate (about one a second after a burst of three);
+    # false only for simulations whose people answer in microseconds (the benchmark).
+    reply_pacing: bool = True
+
+    @field_validator("flood_window", mode="before")
+    @classmethod
+    def _flood_window_seconds(cls, value: Any) -> Any:
+        return cls._seconds(value)
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.budgets import Quota
 from bot.catalogue import GuardedCatalogue
 from bot.clock import Clock
 from bot.coachview.client import CoachviewClient
@@ -86,6 +88,17 @@ class Services:
     def questions(self) -> Questions:
         """The provider's own questions (``QUESTIONS_FILE``; checked with the settings)."""
         return load_questions(self.settings.questions_file)
+
+    @cached_property
+    def lookups(self) -> Quota:
+        """The Coachview look-ups each person may cause beyond the cached catalogue
+        (``bot/budgets.py``)."""
+        return Quota(self.settings.person_lookups_per_hour, timedelta(hours=1), self.clock)
+
+    @cached_property
+    def staff_commands(self) -> Quota:
+        """The staff commands each staff member may give per hour (``bot/budgets.py``)."""
+        return Quota(self.settings.staff_commands_per_hour, timedelta(hours=1), self.clock)
 
     def session(self) -> Session:
         """A new database session; use it in a ``with`` block and never across an ``await``."""

@@ -50,6 +50,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
+from bot.budgets import STAFF_SPENT
 from bot.coachview.client import ENDPOINT_SCOPES, CoachviewClient
 from bot.coachview.models import (
     Bedrijf,
@@ -213,7 +214,19 @@ async def on_lookup(update: Update, context: BotContext) -> None:
         )
         await _send(context.bot, chat_id, esc(usage))
         return
+    if await _spent(update, context, chat_id, t):
+        return
     await _lookup(context, chat_id, t, text)
+
+
+async def _spent(update: Update, context: BotContext, chat_id: int, t: Translator) -> bool:
+    """Whether the staff member's command quota is spent (then they are told so)."""
+    user = cast(User, update.effective_user)
+    if context.services.staff_commands.take(user.id):
+        return False
+    logger.info("a staff member's command quota is spent")
+    await _send(context.bot, chat_id, esc(t._(STAFF_SPENT)))
+    return True
 
 
 async def on_recent(update: Update, context: BotContext) -> None:
@@ -230,6 +243,8 @@ async def on_recent(update: Update, context: BotContext) -> None:
             ).format(default=RECENT_DEFAULT, most=RECENT_MAX)
             await _send(context.bot, chat_id, esc(usage))
             return
+    if await _spent(update, context, chat_id, t):
+        return
     await _recent(context, chat_id, t, count, page=0)
 
 
@@ -243,6 +258,8 @@ async def on_search(update: Update, context: BotContext) -> None:
         )
         await _send(context.bot, chat_id, esc(usage))
         return
+    if await _spent(update, context, chat_id, t):
+        return
     await _search(context, chat_id, t, text, page=0)
 
 
@@ -255,6 +272,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     data = query.data or ""
     kind, fields = data[:4], data[4:].split(":", 1)
+    if kind in (_OPEN, _RECENT, _FIND) and await _spent(update, context, chat_id, t):
+        return
     if kind == _OPEN:
         await _lookup(context, chat_id, t, data[4:])
     elif kind == _RECENT and len(fields) == 2 and "".join(fields).isdigit():
@@ -276,7 +295,7 @@ def _lookup_key(text: str) -> tuple[str, str] | None:
         return "id", str(uuid.UUID(text))
     except ValueError:
         pass
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "١٢٣" is digits too, but no Coachview number
         return "nummer", text
     if text.upper().startswith(REFERENCE_PREFIX) and text[len(REFERENCE_PREFIX) :].isalnum():
         return "reference", text.upper()

@@ -7,11 +7,14 @@ Every Bot API call goes through :class:`TelegramRateLimiter` (PTB's ``BaseRateLi
   ``AIORateLimiter`` halts *every* chat after any 429, which would stall all conversations for
   one busy group, so this class exists.
 - Messages to a group stay within ``group_messages`` per ``group_window`` (20 a minute).
+- Every message keeps to a token bucket per chat (about one a second after a short burst):
+  one chat never gets more than Telegram's per-chat rate, so it never takes more than its
+  share of the overall rate (a flooding chat's backlog is answered once: ``bot/floods.py``).
 - *Background* messages (notifications: ``rate_limit_args={"background": True}``) also keep to
-  a token bucket per chat (about one a second after a short burst) and to a share of the
-  overall rate, so a burst of notifications leaves room for the conversations' replies, which
-  are never held back by the overall limit. The notification sender asks :meth:`wait_for`
-  before sending and skips a chat that is not ready, so one busy chat never blocks its queue.
+  a share of the overall rate, so a burst of notifications leaves room for the conversations'
+  replies, which are never held back by the overall limit. The notification sender asks
+  :meth:`wait_for` before sending and skips a chat that is not ready, so one busy chat never
+  blocks its queue.
 
 All pacing is on the monotonic clock: it is about Telegram's real seconds, whatever the
 program's clock says (tests move that one). The numbers come from
@@ -48,8 +51,10 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
     #: The part of the overall rate background messages may use.
     background_share = 2 / 3
 
-    def __init__(self, limits: TelegramLimits | None = None) -> None:
+    def __init__(self, limits: TelegramLimits | None = None, *, pace_replies: bool = True) -> None:
         self.limits = limits or TelegramLimits()
+        #: Whether replies keep to the per-chat token bucket too (``REPLY_PACING``).
+        self.pace_replies = pace_replies
         self._blocked_until: dict[int | str, float] = {}
         self._tokens: dict[int | str, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._recent: deque[float] = deque()
@@ -65,8 +70,15 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
 
     # -- Asking and recording ------------------------------------------------------------------
 
-    def wait_for(self, chat_id: int | str, *, background: bool = False) -> float:
-        """Seconds until a message to ``chat_id`` is within every limit (0: now)."""
+    def wait_for(
+        self, chat_id: int | str, *, background: bool = False, paced: bool | None = None
+    ) -> float:
+        """Seconds until a message to ``chat_id`` is within every limit (0: now).
+
+        ``paced``: keep to the chat's token bucket (default: when ``background``); replies
+        are paced too, so one chat never gets more than Telegram's per-chat rate and never
+        more than its share of the overall rate (``bot/floods.py`` answers a backlog once)."""
+        paced = background if paced is None else paced
         limits = self.limits
         now = time.monotonic()
         waits = [self._blocked_until.get(chat_id, 0.0) - now]
@@ -74,11 +86,11 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
             recent = self._trim(self._group_recent.get(chat_id), limits.group_window, now)
             if recent is not None and len(recent) >= limits.group_messages:
                 waits.append(recent[0] + limits.group_window - now)
+        if paced and limits.per_chat_interval:
+            tokens = self._refilled(chat_id, now)
+            if tokens < 1:
+                waits.append((1 - tokens) * limits.per_chat_interval)
         if background:
-            if limits.per_chat_interval:
-                tokens = self._refilled(chat_id, now)
-                if tokens < 1:
-                    waits.append((1 - tokens) * limits.per_chat_interval)
             waits.append(self._background_share_wait(now))
         return max(0.0, *waits)
 
@@ -157,7 +169,8 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
         counts = endpoint.lower() in RATE_LIMITED_METHODS
         for attempt in range(retries + 1):
             if chat is not None:
-                wait = self.wait_for(chat, background=background and counts)
+                paced = counts and (background or self.pace_replies)
+                wait = self.wait_for(chat, background=background and counts, paced=paced)
                 if wait > 0:
                     await asyncio.sleep(wait)
             try:

@@ -28,7 +28,7 @@ import asyncio
 import hmac
 import logging
 from collections import deque
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -39,6 +39,7 @@ from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 
 from bot.clock import Clock
+from bot.floods import FloodGuard
 from bot.store import inbox
 
 __all__ = [
@@ -265,10 +266,20 @@ class _ChatLock:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Processes updates concurrently across chats and in order within each chat."""
 
-    def __init__(self, max_concurrent_updates: int = 512, *, inbox: Inbox | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 512,
+        *,
+        inbox: Inbox | None = None,
+        floods: FloodGuard | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, _ChatLock] = {}
         self.inbox = inbox
+        #: Which updates are answered when a chat floods (``bot/floods.py``); and what tells
+        #: the person to slow down, once per burst (set when the bot starts).
+        self.floods = floods or FloodGuard()
+        self.on_flood: Callable[[Update], Awaitable[None]] | None = None
         #: Updates fully handled so far (tests and benchmarks wait for the bot to catch up).
         self.processed = 0
 
@@ -278,23 +289,41 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 if isinstance(coroutine, Coroutine):
                     coroutine.close()
                 return
-            await self._in_order(update, coroutine)
+            await self._guarded(update, coroutine)
         finally:
             self.processed += 1
             if self.inbox is not None:
                 self.inbox.handled(update)
 
-    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def _guarded(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Tell the flood guard of the update, warn a flooding chat once, then run it."""
         key = chat_key(update)
         if key is None:
             await coroutine
             return
+        ticket, burst = self.floods.arrived(key)
+        try:
+            if burst and self.on_flood is not None and isinstance(update, Update):
+                try:
+                    await self.on_flood(update)
+                except Exception:
+                    logger.warning("could not ask a flooding chat to slow down", exc_info=True)
+            with self.floods.handling(ticket):
+                await self._in_order(update, coroutine, key)
+        finally:
+            self.floods.finished(ticket)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any], key: int) -> None:
         entry = self._locks.get(key)
         if entry is None:
             entry = self._locks[key] = _ChatLock()
         entry.users += 1
         try:
             async with entry.lock:
+                if self.floods.skippable(update):  # not answered, and nothing to apply
+                    if isinstance(coroutine, Coroutine):
+                        coroutine.close()
+                    return
                 await coroutine
         finally:
             entry.users -= 1

@@ -46,6 +46,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot import floods
+from bot.budgets import TRIES_SPENT
 from bot.enrollment import Enrollment
 from bot.errors import CatalogueUnavailable
 from bot.i18n import N_, Translator, esc
@@ -415,9 +417,10 @@ class Engine:
             await self.redisplay(chat, state)
             return None
         if inp.kind == "button" and (inp.action == AGAIN or inp.action.startswith(AGAIN + ":")):
+            refused = self._refuse_try(chat)
             repeat = inp.action.partition(":")[2]
-            if not repeat:
-                return await self._again(chat, state, edit=edit)
+            if refused or not repeat:
+                return refused or await self._again(chat, state, edit=edit)
             inp = replace(inp, action=repeat, label="")
         step = self.flow[state.step]
         if (inp.kind == "button" and inp.action == BACK) or (
@@ -520,6 +523,14 @@ class Engine:
         turn = self.turn(chat, replace(state, history=tuple(history)))
         await self.move(chat, turn, target, edit=edit, back=True)
 
+    def _refuse_try(self, chat: Chat) -> str | None:
+        """Why a Try again press is refused: each may cost a Coachview read, and the person's
+        look-up budget (``bot/budgets.py``) is spent; ``None`` when it is not."""
+        if self.services.lookups.take(chat.user_id):
+            return None
+        logger.info("a person's look-up budget is spent; Try again refused")
+        return chat.t._(TRIES_SPENT)
+
     async def _again(self, chat: Chat, state: State, *, edit: Message | None) -> str | None:
         """Try again: the action the draft names (never one the button names: callback data
         can be forged), else ask the current question again."""
@@ -570,6 +581,8 @@ class Engine:
         notes: Sequence[str] = (),
         remove_contact_keyboard: bool = False,
     ) -> None:
+        if not floods.answering():  # a later update of this chat answers (bot/floods.py)
+            return
         prompt = self._with_navigation(chat.t, state, prompt)
         keyboard = markup(prompt, draft_id=state.id, version=state.version)
         if remove_contact_keyboard:

@@ -28,7 +28,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.budgets import LOOKUPS_SPENT
 from bot.catalogue import LINKED
+from bot.coachview.keys import guid, is_course_code
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
 from bot.errors import CatalogueUnavailable, CoachviewNotFound, CoachviewRejected, DraftConflict
@@ -183,7 +185,7 @@ async def start_enrollment(
     notes = [welcome]
     if payload:
         try:
-            start = await _deep_link(engine, t, payload)
+            start = await _deep_link(engine, t, payload, chat.user_id)
         except CatalogueUnavailable as failure:
             # Not an unknown course: say so, and Try again follows the link again (RESTART).
             await engine.begin(
@@ -211,7 +213,7 @@ async def start_enrollment(
 
 
 async def _deep_link(
-    engine: Engine, t: Translator, payload: str
+    engine: Engine, t: Translator, payload: str, user_id: int
 ) -> tuple[str, Enrollment | None, dict[str, Any], str] | None:
     """Where a deep link starts: a run (``opleiding`` id) or a course type (id or code).
 
@@ -220,18 +222,36 @@ async def _deep_link(
     Raises :class:`CatalogueUnavailable` when the catalogue cannot be read (a failure is not
     an unknown course).
     """
+    run_id = guid(payload)
+    if run_id is None and not is_course_code(payload):
+        return None  # neither an id nor a code: unknown, and nothing is asked of Coachview
+    key = run_id or payload
     catalogue = engine.services.catalogue
     now = engine.services.clock.now()
     types = await courses.course_types(catalogue)
-    kind = courses.find_type(types, payload)
+    kind = courses.find_type(types, key)
     if kind is not None:
         return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
-    try:
-        run = await catalogue.get_opleiding(payload)
-    except (CoachviewNotFound, CoachviewRejected):  # Coachview does not know it
-        run = None
+    # Beyond the cached course types each look-up counts against the person's budget.
+    budget = engine.services.lookups
+    spent: tuple[str, Enrollment | None, dict[str, Any], str] = (
+        flow.FIRST_STEP,
+        None,
+        {},
+        t._(LOOKUPS_SPENT),
+    )
+    run = None
+    if run_id is not None:
+        if not budget.take(user_id):
+            return spent
+        try:
+            run = await catalogue.get_opleiding(run_id)
+        except (CoachviewNotFound, CoachviewRejected):  # Coachview does not know it
+            run = None
     if run is None:
-        closed = await catalogue.find_opleidingssoort(payload)
+        if not budget.take(user_id):
+            return spent
+        closed = await catalogue.find_opleidingssoort(key)
         if closed is None:
             return None
         return flow.FIRST_STEP, None, {}, _not_open(t, closed.naam)

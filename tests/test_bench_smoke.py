@@ -40,10 +40,15 @@ async def test_every_benchmark_runs_and_every_enrollment_arrives(tmp_path: Path)
         assert offered["offered"] == round(config.rate * config.duration)
         assert offered["first_reaction_ms"]["n"] == offered["offered"]
     assert results["drafts"]["bot"]["open_drafts"] == config.drafts
-    assert len(results["starts"]["bot"]) == len(results["starts"]["echo"]) == 3
+    # The flood scenario starts a bot of its own (with the production flood guard).
+    assert len(results["starts"]["echo"]) == 3
+    assert len(results["starts"]["bot"]) == 4
+    for wave in results["flood"]["flood_waves"]:
+        assert wave["wave"]["failure_count"] == 0  # the others all enrolled
+        assert 1 <= wave["messages_to_flooder"] < config.flood
 
     table = report.rows(results)
-    assert {row.item for row in table} == {"1, 2", "2", "3", "4", "5", "–"}
+    assert {row.item for row in table} == {"1, 2", "2", "3", "4", "5", "15.2", "–"}
     text = report.markdown(results, table)
     assert "| # | What | Bot | Reference | Ratio | Target | Met |" in text
     assert results["machine"]["cores"] and results["machine"]["python"] in text

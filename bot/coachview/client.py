@@ -50,6 +50,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock, SystemClock
 from bot.coachview.guesses import LOCAL_SEARCH_WINDOW, Guess, GuessBook
+from bot.coachview.keys import is_course_code, path_segment
 from bot.coachview.models import (
     OPEN_RUN_STATUSES,
     CreatedWebaanvraag,
@@ -314,6 +316,15 @@ def _filter_value(value: str) -> str:
     return value
 
 
+def _id_segment(entity: str, value: str) -> str:
+    """A record id as a path segment (:func:`~bot.coachview.keys.path_segment`); a value that
+    is no GUID names no record: :class:`CoachviewNotFound`, and nothing is sent."""
+    try:
+        return path_segment(value)
+    except ValueError:
+        raise CoachviewNotFound(f"no {entity} record: the id is not a GUID") from None
+
+
 def _is_guid(value: str) -> bool:
     """Whether ``value`` reads as a GUID (Coachview's ids are GUIDs)."""
     try:
@@ -327,6 +338,8 @@ def _starts_with(field: str, prefix: str) -> str:
     """A ``where`` condition "``field`` starts with ``prefix``" as a range that Coachview's
     ``>=`` and ``<`` can express: ``naam>=jan;naam<jao``."""
     prefix = _filter_value(prefix)
+    if prefix[-1] == chr(sys.maxunicode):  # nothing sorts after it: no upper bound
+        return f"{field}>={prefix}"
     after = chr(ord(prefix[-1]) + 1)
     while after in ",;":  # a separator would change the filter's meaning: widen a little
         after = chr(ord(after) + 1)
@@ -713,7 +726,8 @@ class CoachviewClient:
 
     async def get_webaanvraag(self, webaanvraag_id: str) -> Webaanvraag:
         """One webaanvraag by its id; :class:`CoachviewNotFound` when there is none."""
-        response = await self._api("GET", f"{self.api_prefix}/Webaanvragen/{webaanvraag_id}")
+        path = f"{self.api_prefix}/Webaanvragen/{_id_segment('Webaanvragen', webaanvraag_id)}"
+        response = await self._api("GET", path)
         return self._parse(response, Webaanvraag)
 
     async def list_webaanvragen(
@@ -962,10 +976,9 @@ class CoachviewClient:
                 return [await self.get_opleidingssoort(key)]
             except CoachviewNotFound:
                 return []
-        try:
-            where = f"code={_filter_value(key)}"
-        except ValueError:
-            return []
+        if not is_course_code(key):
+            return []  # no course has such a code: nothing to ask
+        where = f"code={key}"
         return await self._all_pages(
             f"{self.api_prefix}/Opleidingssoorten",
             Opleidingssoort,
@@ -979,9 +992,8 @@ class CoachviewClient:
             for soort in soorten:
                 if soort.id.lower() == opleidingssoort_id.lower():
                     return soort
-        response = await self._api(
-            "GET", f"{self.api_prefix}/Opleidingssoorten/{opleidingssoort_id}"
-        )
+        segment = _id_segment("Opleidingssoorten", opleidingssoort_id)
+        response = await self._api("GET", f"{self.api_prefix}/Opleidingssoorten/{segment}")
         return self._parse(response, Opleidingssoort)
 
     async def list_opleidingen(self, opleidingssoort_id: str) -> list[Opleiding]:
@@ -1026,7 +1038,8 @@ class CoachviewClient:
         )
 
     async def _fetch_opleiding(self, opleiding_id: str) -> Opleiding:
-        response = await self._api("GET", f"{self.api_prefix}/Opleidingen/{opleiding_id}")
+        path = f"{self.api_prefix}/Opleidingen/{_id_segment('Opleidingen', opleiding_id)}"
+        response = await self._api("GET", path)
         return self._parse(response, Opleiding)
 
     # -- Requests ------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ demo and benchmarks.
         sandbox.faults.add(method="POST", path="/api/v1/Webaanvragen", action="drop")
         ...
         sandbox.webaanvragen[-1].body          # exactly what was POSTed
-        sandbox.requests                       # every request: method, path, query, status
+        sandbox.requests                       # every request: method, path (and raw_path, as
+                                               # sent: undecoded), query, status
 
 It behaves like Coachview where that is known and like ASP.NET Core / IdentityServer where it
 is not (every such choice is marked *guess* below):
@@ -147,6 +148,8 @@ class RecordedRequest:
     when: datetime
     status: int | str = "pending"
     body: bytes = b""
+    raw_path: str = ""
+    """The path exactly as the request line carried it: undecoded, dot segments kept."""
 
 
 @dataclass
@@ -1322,6 +1325,7 @@ class CoachviewSandbox:
             path=request.path,
             query={key: request.query[key] for key in request.query},
             when=self.clock.now(),
+            raw_path=request.raw_path.split("?", 1)[0],
         )
         self.requests.append(recorded)
         rule = self.faults.take(request.method, request.path)

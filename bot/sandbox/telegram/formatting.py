@@ -11,6 +11,8 @@ and phone numbers (only ``bot_command`` entities are detected), and the ``tg-tim
 One deliberate deviation: Telegram keeps an ``&`` that does not start a known HTML entity as a
 literal character; here it is an error, because the HTML rules require it to be written as
 ``&amp;`` and a bot that forgets to escape ``&`` would show ``&lt;`` typed by a user as ``<``.
+For the same reason a ``>`` outside a tag is an error here (Telegram shows it as it is): every
+``>`` of user data must arrive escaped as ``&gt;``.
 """
 
 from __future__ import annotations
@@ -218,6 +220,8 @@ def parse_html(source: str) -> FormattedText:  # noqa: PLR0912, PLR0915 - tdlib'
             out += _encode_code_point(code)
             i = after
             continue
+        if c == ord(">"):
+            raise EntityParseError(f'Character ">" at byte offset {i} must be escaped as "&gt;"')
         if c != ord("<"):
             utf16 += _utf16_units(c)
             out.append(c)
