@@ -3,6 +3,7 @@
     enrollbot                     run the bot; without TELEGRAM_BOT_TOKEN, the local demo
     enrollbot outbox              list pending, stuck and rejected submissions
     enrollbot outbox resend ID    queue a rejected submission again (after fixing its cause)
+    enrollbot migrate             bring the database to this version's schema
 
 Without ``COACHVIEW_BASE_URL`` the embedded Coachview sandbox serves the catalogue and takes
 the enrollments; without ``TELEGRAM_BOT_TOKEN`` the embedded Telegram sandbox stands in for
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import SchemaNotCurrent
 
 logger = logging.getLogger("bot")
 
@@ -38,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     box_commands.add_parser("list", help="list pending, stuck and rejected submissions")
     resend = box_commands.add_parser("resend", help="queue a rejected submission again")
     resend.add_argument("id", type=int, help="the outbox id (from `enrollbot outbox`)")
+    commands.add_parser("migrate", help="bring the database to this version's schema")
     return parser
 
 
@@ -121,6 +124,29 @@ def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
     return list_outbox(settings)
 
 
+def migrate_command(settings: Settings) -> int:
+    """``enrollbot migrate``: run the migrations the database has not had yet."""
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+
+    from bot.store import migrations  # noqa: PLC0415
+    from bot.store.db import open_engine  # noqa: PLC0415
+
+    engine = open_engine(settings.database_url)
+    try:
+        before, now = migrations.upgrade(engine)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        print(f"enrollbot: cannot migrate the database: {reason}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if before == now:
+        print(f"The database is at schema revision {now} already: nothing to do.")
+    else:
+        print(f"The database is migrated from schema revision {before or 'none'} to {now}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, load the settings once, run."""
     args = _parser().parse_args(argv)
@@ -131,12 +157,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if settings.demo and "database_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"database_url": DEMO_DATABASE})
-    if args.command == "outbox":
+    if args.command == "migrate":
         logging.basicConfig(level=logging.WARNING)
-        return outbox_command(settings, args)
-    _setup_logging(settings, demo=settings.demo)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+        return migrate_command(settings)
+    try:
+        if args.command == "outbox":
+            logging.basicConfig(level=logging.WARNING)
+            return outbox_command(settings, args)
+        _setup_logging(settings, demo=settings.demo)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except SchemaNotCurrent as error:
+        print(f"enrollbot: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -10,7 +10,8 @@
     │   ├── CoachviewRejected       400/422: Coachview refused the body; ``body`` says why
     │   ├── CoachviewForbidden      403: the API client lacks the scope for this call
     │   └── CoachviewNotFound       404: no such record
-    └── DraftConflict               a draft changed under us (another update or process won)
+    ├── DraftConflict               a draft changed under us (another update or process won)
+    └── SchemaNotCurrent            the database's schema is not this version's: migrate it
 
 Every :class:`CoachviewError` carries ``retryable`` (send again later: the same request may
 succeed) and ``maybe_processed`` (the request went out and no clear answer came back, so
@@ -32,6 +33,7 @@ __all__ = [
     "CoachviewUnavailable",
     "DraftConflict",
     "EnrollbotError",
+    "SchemaNotCurrent",
 ]
 
 
@@ -99,3 +101,8 @@ class CoachviewNotFound(CoachviewError):
 
 class DraftConflict(EnrollbotError):
     """The draft was changed by someone else between reading and saving it."""
+
+
+class SchemaNotCurrent(EnrollbotError):
+    """The database's schema is not the one this version of the program works with; the text
+    is the one line to show the operator (``bot/store/migrations.py``)."""

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 __all__ = [
+    "NAMING_CONVENTION",
     "Draft",
     "DraftStatus",
     "InboxUpdate",
@@ -23,6 +24,17 @@ __all__ = [
     "OutboxStatus",
     "Person",
 ]
+
+#: How constraints and indexes are named, so that a migration can name the one it changes on
+#: every database (set before the tables below are defined: names are given as they are made).
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
 class InboxUpdate(SQLModel, table=True):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -20,11 +19,11 @@ def update(update_id: int) -> dict[str, object]:
 
 @pytest.mark.parametrize("skip_in_insert", [True, False], ids=["on-conflict", "look-up"])
 def test_an_update_is_kept_once_until_it_is_handled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip_in_insert: bool
+    database_url: str, monkeypatch: pytest.MonkeyPatch, skip_in_insert: bool
 ) -> None:
     if not skip_in_insert:  # as on a database without INSERT ... ON CONFLICT DO NOTHING
         monkeypatch.setattr(inbox, "_KEEP_IF_NEW", {})
-    engine = open_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    engine = open_engine(database_url)
     create_tables(engine)
     with engine.begin() as connection:
         inbox.record(connection, received={1: update(1), 2: update(2)}, handled=[], now=NOW)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +17,8 @@ from bot.store.db import create_tables, open_engine
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = load_settings(
-        env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}", default_language="nl"
-    )
+async def services(database_url: str) -> AsyncIterator[Services]:
+    settings = load_settings(env_file=None, database_url=database_url, default_language="nl")
     engine = open_engine(settings.database_url)
     create_tables(engine)
     client = CoachviewClient("http://127.0.0.1:9", "id", "secret")
