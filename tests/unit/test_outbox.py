@@ -1,7 +1,8 @@
-"""The outbox's rules, on a real SQLite file: who may send which row, and when.
+"""The outbox's rules, on a real SQLite file and a real PostgreSQL database: who may send
+which row, and when.
 
-Two "processes" are two engines on one file (each its own connections, as two processes have),
-run from two threads so their transactions really meet.
+Two "processes" are two engines on one database (each its own connections, as two processes
+have), run from two threads so their transactions really meet.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,9 +41,9 @@ LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Callable[[], Engine]]:
-    """Engines on one SQLite file (one per simulated process), disposed afterwards."""
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+def database(database_url: str) -> Iterator[Callable[[], Engine]]:
+    """Engines on one database (one per simulated process), disposed afterwards."""
+    url = database_url
     made: list[Engine] = []
 
     def engine() -> Engine:
@@ -277,11 +277,11 @@ def test_only_coachview_refusing_the_webaanvraag_itself_stops_the_retries(
 
 
 @pytest.fixture
-async def worker(tmp_path: Path) -> AsyncIterator[SubmissionWorker]:
+async def worker(database_url: str) -> AsyncIterator[SubmissionWorker]:
     """A worker (not running) on an empty database, with a staff chat and a manual clock."""
     settings = load_settings(
         env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        database_url=database_url,
         staff_chat_id=-100,
         default_language="en",
         submission_retry_base=timedelta(seconds=5),
