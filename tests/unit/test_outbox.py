@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,22 +38,6 @@ from bot.submission import SubmissionWorker, is_rejection, new_reference
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Callable[[], Engine]]:
-    """Engines on one database (one per simulated process), disposed afterwards."""
-    url = database_url
-    made: list[Engine] = []
-
-    def engine() -> Engine:
-        made.append(open_engine(url))
-        create_tables(made[-1])
-        return made[-1]
-
-    yield engine
-    for each in made:
-        each.dispose()
 
 
 def enqueue(engine: Engine, *, chat: int, draft: int, now: datetime = NOW) -> int:
