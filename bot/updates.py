@@ -77,6 +77,7 @@ class Inbox:
                 received={update.update_id: update.to_dict() for update in updates},
                 handled=handled,
                 now=self.clock.now(),
+                chats={update.update_id: chat_key(update) for update in updates},
             )
 
     def is_duplicate(self, update: object) -> bool:

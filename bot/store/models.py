@@ -15,6 +15,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 __all__ = [
     "NAMING_CONVENTION",
+    "ChatClaim",
     "Draft",
     "DraftStatus",
     "InboxUpdate",
@@ -46,12 +47,34 @@ class InboxUpdate(SQLModel, table=True):
     """
 
     __tablename__ = "inbox"
+    __table_args__ = (sa.Index("ix_inbox_chat_update", "chat_id", "update_id"),)
 
     update_id: int = Field(
         sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime
+    #: The chat (else the user) the update belongs to: a chat's updates are handled in order.
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class ChatClaim(SQLModel, table=True):
+    """A chat whose updates one process is handling now, until ``until`` (renewed as it goes).
+
+    With several processes behind one webhook, the next update of a chat may reach another
+    process while the previous one is still being handled; the process holding the claim
+    handles the chat's updates from the inbox one after the other, in order, and the others
+    leave them to it. A process that dies leaves a claim that runs out. See
+    ``bot/store/chats.py``.
+    """
+
+    __tablename__ = "chat_claims"
+
+    chat_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    owner: str = Field(max_length=64)
+    until: datetime
 
 
 class Person(SQLModel, table=True):

@@ -38,3 +38,22 @@ def test_an_update_is_kept_once_until_it_is_handled(
     with Session(engine) as session:
         assert inbox.pending(session) == []
     engine.dispose()
+
+
+def test_a_chats_waiting_updates_are_found_in_order(database_url: str) -> None:
+    engine = open_engine(database_url)
+    create_tables(engine)
+    with engine.begin() as connection:
+        inbox.record(
+            connection,
+            received={5: update(5), 3: update(3), 4: update(4)},
+            handled=[],
+            now=NOW,
+            chats={5: 70, 3: 70, 4: 71},
+        )
+    with engine.begin() as connection:
+        assert inbox.waiting_in_chat(connection, chat_id=70) == [(3, update(3)), (5, update(5))]
+        inbox.record(connection, received={}, handled=[3], now=NOW)
+        assert inbox.waiting_in_chat(connection, chat_id=70) == [(5, update(5))]
+        assert inbox.waiting_in_chat(connection, chat_id=72) == []
+    engine.dispose()
