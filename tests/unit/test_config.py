@@ -122,3 +122,27 @@ def test_the_program_stops_with_the_line_and_exit_code_2(tmp_path):
         "enrollbot: configuration error: STAFF_CHAT_ID: 'staff': input should be a valid "
         "integer, unable to parse string as an integer"
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "setting", "migrates"),
+    [
+        ("sqlite:///data/enrollbot.db", None, True),
+        ("postgresql+psycopg://bot@db/enrollbot", None, False),
+        ("postgresql+psycopg://bot@db/enrollbot", "true", True),
+        ("sqlite:///data/enrollbot.db", "false", False),
+    ],
+)
+def test_the_bot_migrates_sqlite_itself_and_leaves_a_server_to_enrollbot_migrate(
+    monkeypatch, url, setting, migrates
+):
+    monkeypatch.setenv("DATABASE_URL", url)
+    if setting is not None:
+        monkeypatch.setenv("DATABASE_AUTO_MIGRATE", setting)
+    assert load_settings().migrate_on_start is migrates
+
+
+def test_a_bad_auto_migrate_value_is_named(monkeypatch):
+    monkeypatch.setenv("DATABASE_AUTO_MIGRATE", "sometimes")
+    with pytest.raises(ConfigError, match=r"^DATABASE_AUTO_MIGRATE: 'sometimes': "):
+        load_settings()
