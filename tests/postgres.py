@@ -64,6 +64,7 @@ class PostgresServer:
         self.log = self.folder / "server.log"
         self._names = itertools.count(1)
         self._as_user: dict[str, Any] = {}
+        self._copy = ""
         if os.geteuid() == 0:
             _ensure_user(USER)
             entry = pwd.getpwnam(USER)
@@ -122,6 +123,10 @@ class PostgresServer:
             "start",
         )
         self._admin(f'CREATE DATABASE "{TEMPLATE}"')
+        # Copying the template's files is 4 times as fast as writing them through the WAL
+        # (PostgreSQL 15's default), with fsync off.
+        if int(self._admin("SHOW server_version_num") or 0) >= 150000:
+            self._copy = " STRATEGY FILE_COPY"
         engine = open_engine(self.url(TEMPLATE))
         try:
             upgrade(engine)
@@ -138,17 +143,19 @@ class PostgresServer:
         """The SQLAlchemy URL of one of this server's databases."""
         return f"postgresql+psycopg://{USER}@/{database}?host={self.folder}"
 
-    def _admin(self, statement: str) -> None:
+    def _admin(self, statement: str) -> str | None:
         with psycopg.connect(
             host=str(self.folder), user=USER, dbname="postgres", autocommit=True
         ) as connection:
-            connection.execute(statement.encode())
+            cursor = connection.execute(statement.encode())
+            row = cursor.fetchone() if cursor.description else None
+            return str(row[0]) if row else None
 
     def create_database(self, *, migrated: bool = True) -> str:
         """A new database of its own (at the current schema, or empty); its URL."""
         name = f"test_{os.getpid()}_{next(self._names)}"
         template = TEMPLATE if migrated else "template0"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{self._copy}')
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
