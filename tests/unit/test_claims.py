@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,31 +25,9 @@ from bot.services import Services
 from bot.store import chats, drafts, inbox, notifications
 from bot.store.models import Draft, Notification
 from tests.harness import wait_until
+from tests.threads import at_once
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run each call in a thread of its own, all starting together; their results."""
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        start.wait(timeout=30)
-        try:
-            results[index] = call()
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
 
 
 def queue(engine: Engine, key: str) -> bool:

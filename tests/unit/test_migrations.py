@@ -4,6 +4,7 @@ release before migrations (``tests/data/schema-4fa9c39.*.sql``) kept with all it
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from bot.errors import SchemaNotCurrent
 from bot.store import drafts, inbox, migrations, notifications, outbox
 from bot.store.db import open_engine
 from bot.store.models import DraftStatus, OutboxStatus
+from tests.threads import at_once
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -74,6 +76,25 @@ def test_an_empty_database_is_migrated_to_exactly_the_models(empty: Engine) -> N
         command.downgrade(config, "base")
     assert tables(empty) == {"alembic_version"}
     assert migrations.current_revision(empty) is None
+
+
+def test_instances_migrating_at_once_take_turns(empty_database_url: str) -> None:
+    """Each instance of a deployment runs `enrollbot migrate` as it starts: one migrates,
+    the others find the schema current and change nothing."""
+    engines = [open_engine(empty_database_url) for _ in range(3)]
+    try:
+        results = at_once(
+            *(lambda engine=engine: migrations.upgrade(engine) for engine in engines)
+        )
+    finally:
+        for engine in engines:
+            engine.dispose()
+    head = migrations.head_revision()
+    assert all(after == head for _before, after in results)
+    engine = open_engine(empty_database_url)
+    assert migrations.is_current(engine)
+    assert differences(engine) == []
+    engine.dispose()
 
 
 def _insert(engine: Engine, table: str, **values: Any) -> None:
