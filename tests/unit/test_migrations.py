@@ -83,9 +83,7 @@ def test_instances_migrating_at_once_take_turns(empty_database_url: str) -> None
     the others find the schema current and change nothing."""
     engines = [open_engine(empty_database_url) for _ in range(3)]
     try:
-        results = at_once(
-            *(lambda engine=engine: migrations.upgrade(engine) for engine in engines)
-        )
+        results = at_once(*(functools.partial(migrations.upgrade, engine) for engine in engines))
     finally:
         for engine in engines:
             engine.dispose()
