@@ -126,6 +126,7 @@ def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def migrate_command(settings: Settings) -> int:
     """``enrollbot migrate``: run the migrations the database has not had yet."""
+    from alembic.util import CommandError  # noqa: PLC0415
     from sqlalchemy.exc import OperationalError  # noqa: PLC0415
 
     from bot.store import migrations  # noqa: PLC0415
@@ -137,6 +138,13 @@ def migrate_command(settings: Settings) -> int:
     except OperationalError as error:
         reason = str(error.orig or error).strip().splitlines()[0]
         print(f"enrollbot: cannot migrate the database: {reason}", file=sys.stderr)
+        return 1
+    except CommandError as error:  # a revision this version does not know: a newer one's
+        print(
+            f"enrollbot: cannot migrate the database: {error} (a newer version of enrollbot "
+            "migrated it)",
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()

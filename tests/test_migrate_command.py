@@ -14,6 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.__main__ import main
 from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import TelegramSandbox
 from bot.store import migrations
@@ -98,3 +101,25 @@ async def test_migrate_says_in_one_line_when_the_database_cannot_be_reached(
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith("enrollbot: cannot migrate the database: connection")
+
+
+def test_migrate_leaves_a_database_of_a_newer_version_alone(
+    empty_database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    engine = open_engine(empty_database_url)
+    migrations.upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00d'")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    assert main(["migrate"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        "enrollbot: cannot migrate the database: Can't locate revision identified by 'f00d' "
+        "(a newer version of enrollbot migrated it)"
+    )
+    assert migrations.current_revision(engine) == "f00d"
+    engine.dispose()

@@ -79,7 +79,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def is_current(engine: Engine) -> bool:
-    """Whether the database's schema is the one this version works with (for ``/readyz``)."""
+    """Whether the database's schema is the one this version works with (for ``/readyz``).
+    Raises SQLAlchemy's ``OperationalError`` when the database cannot be reached."""
     return current_revision(engine) == head_revision()
 
 
