@@ -12,7 +12,7 @@ WORKDIR /app
 
 # Dependencies in their own layer: pinned by constraints.txt, rebuilt only when they change.
 COPY pyproject.toml constraints.txt README.md ./
-RUN mkdir -p bot conversations locales \
+RUN mkdir -p bot conversations locales migrations \
     && touch bot/__init__.py conversations/__init__.py \
     && pip install -c constraints.txt . \
     && pip uninstall -y enrollbot
@@ -21,10 +21,13 @@ RUN mkdir -p bot conversations locales \
 COPY bot ./bot
 COPY conversations ./conversations
 COPY locales ./locales
+COPY migrations ./migrations
 RUN pybabel -q compile -d locales -D messages \
     && pip install --no-deps -c constraints.txt . \
     && cd / && python -c "from bot.i18n import locales_dir, translator; \
-print(locales_dir()); assert translator('nl')._('Skip') == 'Overslaan'"
+print(locales_dir()); assert translator('nl')._('Skip') == 'Overslaan'" \
+    && python -c "from bot.store.migrations import head_revision, migrations_dir; \
+print(migrations_dir(), head_revision())"
 
 # A user of its own; the SQLite file lives on the /data volume.
 RUN useradd --system --uid 10001 --home-dir /data enrollbot \

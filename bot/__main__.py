@@ -4,6 +4,7 @@
     enrollbot outbox              list pending, stuck and rejected submissions
     enrollbot outbox resend ID    queue a rejected submission again (after fixing its cause)
     enrollbot check               pre-flight check of the configuration (read-only)
+    enrollbot migrate             bring the database to this version's schema
 
 Without ``COACHVIEW_BASE_URL`` the embedded Coachview sandbox serves the catalogue and takes
 the enrollments; without ``TELEGRAM_BOT_TOKEN`` the embedded Telegram sandbox stands in for
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import SchemaNotCurrent
 
 logger = logging.getLogger("bot")
 
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without COACHVIEW_BASE_URL: a sandbox that refuses every unverified guess",
     )
+    commands.add_parser("migrate", help="bring the database to this version's schema")
     return parser
 
 
@@ -140,6 +143,37 @@ def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
     return list_outbox(settings)
 
 
+def migrate_command(settings: Settings) -> int:
+    """``enrollbot migrate``: run the migrations the database has not had yet."""
+    from alembic.util import CommandError  # noqa: PLC0415
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+
+    from bot.store import migrations  # noqa: PLC0415
+    from bot.store.db import open_engine  # noqa: PLC0415
+
+    engine = open_engine(settings.database_url)
+    try:
+        before, now = migrations.upgrade(engine)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        print(f"enrollbot: cannot migrate the database: {reason}", file=sys.stderr)
+        return 1
+    except CommandError as error:  # a revision this version does not know: a newer one's
+        print(
+            f"enrollbot: cannot migrate the database: {error} (a newer version of enrollbot "
+            "migrated it)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        engine.dispose()
+    if before == now:
+        print(f"The database is at schema revision {now} already: nothing to do.")
+    else:
+        print(f"The database is migrated from schema revision {before or 'none'} to {now}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, load the settings once, run."""
     args = _parser().parse_args(argv)
@@ -150,18 +184,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if settings.demo and "database_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"database_url": DEMO_DATABASE})
-    if args.command == "outbox":
+    if args.command == "migrate":
         logging.basicConfig(level=logging.WARNING)
-        return outbox_command(settings, args)
-    if args.command == "check":
-        from bot.preflight import check_command  # noqa: PLC0415 - fast --help
+        return migrate_command(settings)
+    try:
+        if args.command == "outbox":
+            logging.basicConfig(level=logging.WARNING)
+            return outbox_command(settings, args)
+        if args.command == "check":
+            from bot.preflight import check_command  # noqa: PLC0415 - fast --help
 
-        # The table says everything; the client's warnings would repeat it.
-        logging.basicConfig(level=logging.ERROR)
-        return check_command(settings, strict_sandbox=args.strict_sandbox)
-    _setup_logging(settings, demo=settings.demo)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+            # The table says everything; the client's warnings would repeat it.
+            logging.basicConfig(level=logging.ERROR)
+            return check_command(settings, strict_sandbox=args.strict_sandbox)
+        _setup_logging(settings, demo=settings.demo)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except SchemaNotCurrent as error:
+        print(f"enrollbot: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -33,7 +33,8 @@ from bot.notify import Notifier
 from bot.reminders import DraftKeeper
 from bot.retention import Retention
 from bot.services import BotContext, BotData, Services
-from bot.store.db import create_tables, open_engine
+from bot.store import migrations
+from bot.store.db import open_engine
 from bot.submission import SubmissionWorker
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_limits import TelegramLimits
@@ -202,7 +203,11 @@ async def lifecycle(
 
 async def _post_init(application: BotApplication, settings: Settings, runtime: Runtime) -> None:
     db = open_engine(settings.database_url)
-    create_tables(db)
+    try:
+        migrations.prepare(db, migrate=settings.migrate_on_start)
+    except migrations.SchemaNotCurrent:
+        db.dispose()
+        raise
     coachview = CoachviewClient(
         runtime.coachview_base_url,
         runtime.coachview_client_id,

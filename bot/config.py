@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     def _flood_window_seconds(cls, value: Any) -> Any:
         return cls._seconds(value)
 
+    # -- Migrations (bot/store/migrations.py) ---------------------------------------------------
+    # Migrate the database at start. Unset: yes for SQLite (one file, one process, no setup
+    # step), no for a database server, where `enrollbot migrate` is the operator's step and the
+    # bot refuses to start on a schema behind it.
+    database_auto_migrate: bool | None = None
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -304,6 +310,15 @@ class Settings(BaseSettings):
     def demo(self) -> bool:
         """Without a bot token the program runs the local demo against the sandboxes."""
         return self.telegram_bot_token is None
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Whether the bot migrates the database itself at start (``DATABASE_AUTO_MIGRATE``)."""
+        if self.database_auto_migrate is not None:
+            return self.database_auto_migrate
+        from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+        return make_url(self.database_url).get_backend_name() == "sqlite"
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -11,7 +11,8 @@
     │   ├── CoachviewForbidden      403: the API client lacks the scope for this call
     │   └── CoachviewNotFound       404: no such record
     ├── CatalogueUnavailable        the conversation could not read the catalogue in time
-    └── DraftConflict               a draft changed under us (another update or process won)
+    ├── DraftConflict               a draft changed under us (another update or process won)
+    └── SchemaNotCurrent            the database's schema is not this version's: migrate it
 
 Every :class:`CoachviewError` carries ``retryable`` (send again later: the same request may
 succeed) and ``maybe_processed`` (the request went out and no clear answer came back, so
@@ -34,6 +35,7 @@ __all__ = [
     "CoachviewUnavailable",
     "DraftConflict",
     "EnrollbotError",
+    "SchemaNotCurrent",
 ]
 
 
@@ -115,3 +117,8 @@ class CatalogueUnavailable(EnrollbotError):
 
 class DraftConflict(EnrollbotError):
     """The draft was changed by someone else between reading and saving it."""
+
+
+class SchemaNotCurrent(EnrollbotError):
+    """The database's schema is not the one this version of the program works with; the text
+    is the one line to show the operator (``bot/store/migrations.py``)."""

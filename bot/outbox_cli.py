@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.store import outbox
-from bot.store.db import create_tables, open_engine
+from bot.store import migrations, outbox
+from bot.store.db import open_engine
 from bot.store.models import OutboxEntry, OutboxStatus
 
 __all__ = ["list_outbox", "resend_outbox"]
@@ -56,12 +59,21 @@ def _row(entry: OutboxEntry, now: datetime, alert_after: timedelta) -> str:
     return line
 
 
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Engine]:
+    """The bot's database, at this version's schema, closed again at the end."""
+    engine = open_engine(settings.database_url)
+    try:
+        migrations.prepare(engine, migrate=settings.migrate_on_start)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def list_outbox(settings: Settings) -> int:
     """Print pending, stuck and rejected rows; exit code 0."""
-    engine = open_engine(settings.database_url)
-    create_tables(engine)
     now = SystemClock().now()
-    with Session(engine) as session:
+    with _database(settings) as engine, Session(engine) as session:
         entries = outbox.list_entries(
             session, statuses=[OutboxStatus.PENDING, OutboxStatus.REJECTED]
         )
@@ -85,9 +97,7 @@ def list_outbox(settings: Settings) -> int:
 
 def resend_outbox(settings: Settings, entry_id: int) -> int:
     """Queue a rejected row again; exit code 0 if it was rejected, 1 if not."""
-    engine = open_engine(settings.database_url)
-    create_tables(engine)
-    with Session(engine) as session:
+    with _database(settings) as engine, Session(engine) as session:
         changed = outbox.resend(session, entry_id=entry_id, now=SystemClock().now())
         session.commit()
     if not changed:

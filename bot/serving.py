@@ -34,8 +34,10 @@ from aiohttp import web
 from bot.app import ALLOWED_UPDATES, CONCURRENT_UPDATES, BotApplication, Runtime, lifecycle
 from bot.app import polling as long_polling
 from bot.config import Settings, split_listen
+from bot.errors import SchemaNotCurrent
 from bot.metrics import CONTENT_TYPE
 from bot.services import Services
+from bot.store import migrations
 from bot.updates import DurableBot, WebhookReceiver
 
 __all__ = [
@@ -72,13 +74,19 @@ async def coachview_token(services: Services) -> None:
     await services.coachview.ensure_token()
 
 
-def readiness_checks() -> dict[str, Check]:
-    """The checks of ``/readyz``, by name.
+async def migrations_current(services: Services) -> None:
+    """The database's schema is the one this version works with (``enrollbot migrate``)."""
+    if not migrations.is_current(services.db):
+        raise SchemaNotCurrent("run `enrollbot migrate`")
 
-    With Alembic (the ``pg`` branch) a third joins them: ``"migrations"``, a check that raises
-    unless ``bot.store.migrations.is_current(services.db)``.
-    """
-    return {"database": database_reachable, "coachview": coachview_token}
+
+def readiness_checks() -> dict[str, Check]:
+    """The checks of ``/readyz``, by name."""
+    return {
+        "database": database_reachable,
+        "migrations": migrations_current,
+        "coachview": coachview_token,
+    }
 
 
 def ops_routes(

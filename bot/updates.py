@@ -99,6 +99,7 @@ class Inbox:
                 received={update.update_id: update.to_dict() for update in updates},
                 handled=handled,
                 now=self.clock.now(),
+                chats={update.update_id: chat_key(update) for update in updates},
             )
 
     def keep(self, update_id: int, payload: dict[str, Any]) -> bool:

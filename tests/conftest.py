@@ -12,6 +12,7 @@ from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from bot.telegram_limits import TelegramLimits
 from tests.harness import RunningBot, running_bot
+from tests.postgres import PostgresServer, find_binaries
 
 STAFF_ID = 900001
 
@@ -34,6 +35,57 @@ def no_outside_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     yield
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started when a test first needs it. Without the
+    binaries the PostgreSQL variants fail under CI (which must prove both) and skip elsewhere."""
+    binaries = find_binaries()
+    if binaries is None:
+        reason = (
+            "no PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin, "
+            "$POSTGRES_BIN or PATH: install the postgresql package"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(binaries)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def _database(request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.create_database(migrated=migrated)
+    yield url
+    server.drop_database(url)
+    assert not (tmp_path / "bot.db").exists(), (
+        "this test made an SQLite database in its [postgresql] run: give the bot `database_url`"
+    )
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The bot's database, once as an SQLite file (which the bot migrates when it starts) and
+    once as a PostgreSQL database of its own, migrated as ``enrollbot migrate`` does (test ids
+    ``[sqlite]`` and ``[postgresql]``)."""
+    yield from _database(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database without any table yet, on SQLite and on PostgreSQL."""
+    yield from _database(request, tmp_path, migrated=False)
 
 
 @pytest.fixture
@@ -67,13 +119,13 @@ async def enrollbot(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     staff_group: SandboxGroup,
-    tmp_path: Path,
+    database_url: str,
 ) -> AsyncIterator[RunningBot]:
     """The real bot between the two sandboxes, with staff configured."""
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         staff_user_ids=str(STAFF_ID),
         staff_chat_id=staff_group.id,
     ) as running:

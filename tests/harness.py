@@ -2,9 +2,10 @@
 
 In-process (:func:`running_bot`): the Application built by ``bot/app.py``, long polling the
 Telegram sandbox over loopback HTTP (or, ``webhook=True``, served by the sandbox's POSTs to its
-webhook), with the Coachview sandbox behind the real client and a real SQLite file. As a
-process (:class:`BotProcess`): ``python -m bot`` with the environment pointing at the sandboxes,
-so a test can SIGKILL it and start it again.
+webhook), with the Coachview sandbox behind the real client and a real database (an SQLite
+file, or PostgreSQL: the ``database_url`` fixture gives each in turn). As a process
+(:class:`BotProcess`): ``python -m bot`` with the environment pointing at the sandboxes, so a
+test can SIGKILL it and start it again.
 """
 
 from __future__ import annotations
@@ -102,9 +103,15 @@ async def wait_until(condition: Any, timeout: float = 10.0, what: str = "") -> N
         await asyncio.sleep(0.01)
 
 
-def settings_for(database: Path, **overrides: Any) -> Settings:
-    """Settings for a test: no .env file, the given database, then ``overrides``."""
-    values: dict[str, Any] = {"database_url": f"sqlite:///{database}"}
+def database_url(database: Path | str) -> str:
+    """An SQLAlchemy URL: ``database`` itself, or the URL of an SQLite file at that path."""
+    return database if isinstance(database, str) else f"sqlite:///{database}"
+
+
+def settings_for(database: Path | str, **overrides: Any) -> Settings:
+    """Settings for a test: no .env file, the given database (a URL, or an SQLite file's
+    path), then ``overrides``."""
+    values: dict[str, Any] = {"database_url": database_url(database)}
     values.update(overrides)
     return load_settings(env_file=None, **values)
 
@@ -113,7 +120,7 @@ def settings_for(database: Path, **overrides: Any) -> Settings:
 async def running_bot(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    database: Path,
+    database: Path | str,
     *,
     clock: Clock | None = None,
     limits: TelegramLimits | None = None,
@@ -168,32 +175,33 @@ def free_socket() -> socket.socket:
 
 
 class BotProcess:
-    """``python -m bot`` as a child process pointed at the sandboxes; killable."""
+    """``python -m bot`` as a child process pointed at the sandboxes; killable. It runs in the
+    folder of its ``log``."""
 
     def __init__(
         self,
         telegram: TelegramSandbox,
         coachview: CoachviewSandbox,
-        database: Path,
+        database: Path | str,
         log: Path,
         **environment: str,
     ) -> None:
         self.log = log
         self.env = {
             "PATH": os.environ.get("PATH", ""),
-            "HOME": str(database.parent),
+            "HOME": str(log.parent),
             "PYTHONPATH": str(ROOT),
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_API_URL": telegram.url,
             "COACHVIEW_BASE_URL": coachview.url,
             "COACHVIEW_CLIENT_ID": coachview.client_id,
             "COACHVIEW_CLIENT_SECRET": coachview.client_secret,
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url(database),
             "LOG_LEVEL": "INFO",
             "FLOOD_MESSAGES": "1000000",  # a simulated person types in microseconds
             **environment,
         }
-        self.cwd = database.parent
+        self.cwd = log.parent
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -1,9 +1,10 @@
 """The database engine: SQLite by default (WAL), any SQLAlchemy URL via ``DATABASE_URL``.
 
-Tables are created on start (:func:`create_tables`), and so are nullable columns that a newer
-version added to a table. The directory of an SQLite file is created when missing. Every write
-goes through a short transaction; SQLite runs in WAL mode with a busy timeout, so several
-processes can share one file (PostgreSQL is the choice for more).
+The schema is Alembic's (``bot/store/migrations.py``): :func:`create_tables` brings a database
+to the current schema, as ``enrollbot migrate`` does. The directory of an SQLite file is
+created when missing. Every write goes through a short transaction; SQLite runs in WAL mode
+with a busy timeout, so several processes can share one file (PostgreSQL is the choice for
+more).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from bot.store import models  # noqa: F401 - registers the tables on SQLModel.metadata
 
@@ -64,17 +65,7 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def create_tables(engine: Engine) -> None:
-    """Create every table that does not exist yet, and add the nullable columns a newer
-    version added to an existing table (so an older database keeps working)."""
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as connection:
-        existing = inspect(connection)
-        for table in SQLModel.metadata.sorted_tables:
-            present = {column["name"] for column in existing.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present or not column.nullable:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                connection.exec_driver_sql(
-                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
-                )
+    """Bring the database to the current schema by running its migrations (tests, tools)."""
+    from bot.store import migrations  # noqa: PLC0415 - Alembic loads only where it is used
+
+    migrations.upgrade(engine)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import InboxUpdate
 
-__all__ = ["keep", "pending", "record"]
+__all__ = ["keep", "pending", "record", "waiting_in_chat"]
 
 _INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
@@ -39,15 +39,25 @@ def record(
     received: Mapping[int, dict[str, Any]],
     handled: Iterable[int],
     now: datetime,
+    chats: Mapping[int, int | None] | None = None,
 ) -> None:
-    """Keep the updates just received and forget those handled since the last call."""
+    """Keep the updates just received and forget those handled since the last call.
+
+    ``chats`` gives the chat (else the user) of each update received, by update id: a chat's
+    updates are then found in order (:func:`waiting_in_chat`)."""
     done = list(handled)
     if done:
         connection.execute(_FORGET, {"ids": done})
     if not received:
         return
+    chat_of = chats or {}
     rows = [
-        {"update_id": update_id, "payload": payload, "received_at": now}
+        {
+            "update_id": update_id,
+            "payload": payload,
+            "received_at": now,
+            "chat_id": chat_of.get(update_id),
+        }
         for update_id, payload in received.items()
     ]
     keep_if_new = _KEEP_IF_NEW.get(connection.dialect.name)
@@ -67,7 +77,9 @@ def keep(
     row = {"update_id": update_id, "payload": payload, "received_at": now}
     keep_if_new = _KEEP_IF_NEW.get(connection.dialect.name)
     if keep_if_new is not None:
-        return connection.execute(keep_if_new, row).rowcount == 1
+        # The new row's id, or no row when it was there (psycopg's rowcount says -1 here).
+        kept = keep_if_new.values(row).returning(_INBOX.c.update_id)
+        return connection.execute(kept).first() is not None
     if connection.execute(_KNOWN, {"ids": [update_id]}).first() is not None:
         return False
     connection.execute(_KEEP, row)
@@ -77,3 +89,16 @@ def keep(
 def pending(session: Session) -> list[InboxUpdate]:
     """What was received and never handled (the process stopped in between), oldest first."""
     return list(session.exec(select(InboxUpdate).order_by(col(InboxUpdate.update_id))).all())
+
+
+_OF_CHAT = (
+    sa.select(_INBOX.c.update_id, _INBOX.c.payload)
+    .where(_INBOX.c.chat_id == sa.bindparam("chat_id"))
+    .order_by(_INBOX.c.update_id)
+)
+
+
+def waiting_in_chat(connection: Connection, *, chat_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """The chat's updates not handled yet, oldest first: ``(update_id, payload)``."""
+    rows = connection.execute(_OF_CHAT, {"chat_id": chat_id}).all()
+    return [(row.update_id, row.payload) for row in rows]

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 __all__ = [
+    "NAMING_CONVENTION",
+    "ChatClaim",
     "CourseReminder",
     "CourseReminderStatus",
     "Draft",
@@ -29,6 +31,17 @@ __all__ = [
     "Person",
 ]
 
+#: How constraints and indexes are named, so that a migration can name the one it changes on
+#: every database (set before the tables below are defined: names are given as they are made).
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
 
 class InboxUpdate(SQLModel, table=True):
     """An update fetched from Telegram and not yet fully handled.
@@ -39,12 +52,34 @@ class InboxUpdate(SQLModel, table=True):
     """
 
     __tablename__ = "inbox"
+    __table_args__ = (sa.Index("ix_inbox_chat_update", "chat_id", "update_id"),)
 
     update_id: int = Field(
         sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime
+    #: The chat (else the user) the update belongs to: a chat's updates are handled in order.
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class ChatClaim(SQLModel, table=True):
+    """A chat whose updates one process is handling now, until ``until`` (renewed as it goes).
+
+    With several processes behind one webhook, the next update of a chat may reach another
+    process while the previous one is still being handled; the process holding the claim
+    handles the chat's updates from the inbox one after the other, in order, and the others
+    leave them to it. A process that dies leaves a claim that runs out. See
+    ``bot/store/chats.py``.
+    """
+
+    __tablename__ = "chat_claims"
+
+    chat_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    owner: str = Field(max_length=64)
+    until: datetime
 
 
 class Person(SQLModel, table=True):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.store.models import Notification, NotificationStatus
@@ -23,6 +24,19 @@ __all__ = [
 ]
 
 
+_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
+#: Where the database can skip a key it holds already in the INSERT itself. Two processes that
+#: queue the same key at once (the staff alert that submissions are stuck) then make one row
+#: and no error: with a look-up first, both would find nothing, and on PostgreSQL the second
+#: INSERT would fail on the unique key and take its transaction down with it.
+_QUEUE_IF_NEW = {
+    name: insert(_NOTIFICATIONS)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_NOTIFICATIONS.c.id)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
 def enqueue(
     session: Session,
     *,
@@ -38,22 +52,29 @@ def enqueue(
 
     With ``document``, the message is that file (named ``document_name``) with ``text`` as
     its caption (at most 1,024 characters)."""
+    values: dict[str, Any] = {
+        "key": key,
+        "chat_id": chat_id,
+        "text": text,
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+    }
+    if reply_markup is not None:  # else SQL NULL, not JSON null
+        values["reply_markup"] = reply_markup
+    if document is not None:
+        values["document_name"] = document_name
+        values["document"] = document
+    connection = session.connection()
+    queue_if_new = _QUEUE_IF_NEW.get(connection.dialect.name)
+    if queue_if_new is not None:
+        # The new row's id, or no row when the key was there (rowcount says -1 on psycopg).
+        return connection.execute(queue_if_new.values(**values)).first() is not None
     exists = session.exec(select(Notification.id).where(Notification.key == key)).first()
     if exists is not None:
         return False
-    session.add(
-        Notification(
-            key=key,
-            chat_id=chat_id,
-            text=text,
-            reply_markup=reply_markup,
-            document_name=document_name,
-            document=document,
-            not_before=now,
-            created_at=now,
-        )
-    )
-    session.flush()
+    connection.execute(sa.insert(_NOTIFICATIONS).values(**values))
     return True
 
 

@@ -10,7 +10,11 @@ Why two workers cannot claim the same row: the claim reads the candidates and wr
 ``lease_owner``/``lease_until`` in one transaction, and each row's update repeats the "pending
 and not leased" condition and counts as a claim only if it changed the row. On SQLite the
 transaction starts with ``BEGIN IMMEDIATE`` (``store/db.py``), so claims of several processes
-run one after the other; on PostgreSQL the repeated condition is re-checked on the locked row.
+run one after the other. On PostgreSQL they run at the same time: the candidates are read
+``FOR UPDATE SKIP LOCKED``, so each process locks the rows it reads and passes over those
+another is claiming (without it, the second would wait for the first and then find its
+candidates taken: an empty claim while rows wait), and the repeated condition is re-checked on
+the locked row.
 A row is claimable when it is pending, due, unleased (or its lease ran out) and the oldest
 pending row of its chat (:func:`claim_due`); :func:`next_claimable` says when the next one will
 be, by the same rules, so a waiting worker neither spins nor oversleeps.
@@ -109,6 +113,7 @@ def claim_due(
         )
         .order_by(col(OutboxEntry.next_attempt_at), col(OutboxEntry.id))
         .limit(limit)
+        .with_for_update(of=OutboxEntry, skip_locked=True)
     ).all()
     claimed = []
     for entry_id in candidates:

@@ -1,4 +1,6 @@
-"""The staff desk: the bot with a staff member and a staff group; the bot and Coachview share a
+"""Every end-to-end test runs twice, on SQLite and on PostgreSQL (:func:`on_both_databases`).
+
+The staff desk: the bot with a staff member and a staff group; the bot and Coachview share a
 clock that stands still, so dates in answers are known and nothing expires by itself."""
 
 from __future__ import annotations
@@ -7,7 +9,6 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +55,13 @@ class StaffDesk:
         await self.bot.settle()
 
 
+@pytest.fixture(autouse=True)
+def on_both_databases(database_url: str) -> str:
+    """Each test here once with ``[sqlite]`` and once with ``[postgresql]``: the bot it starts
+    takes ``database_url``."""
+    return database_url
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(NOW)
@@ -61,7 +69,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def desk(
-    telegram: TelegramSandbox, clock: ManualClock, tmp_path: Path
+    telegram: TelegramSandbox, clock: ManualClock, database_url: str
 ) -> AsyncIterator[StaffDesk]:
     sam = telegram.user("Sam", language_code="en")
     kees = telegram.user("Kees", language_code="en")
@@ -71,7 +79,7 @@ async def desk(
         running_bot(
             telegram,
             coachview,
-            tmp_path / "bot.db",
+            database_url,
             clock=clock,
             staff_user_ids=str(sam.id),
             staff_chat_id=group.id,

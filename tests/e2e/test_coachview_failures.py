@@ -48,7 +48,11 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def bot(
-    telegram: TelegramSandbox, staff_group: SandboxGroup, clock: ManualClock, tmp_path: Path
+    database_url: str,
+    telegram: TelegramSandbox,
+    staff_group: SandboxGroup,
+    clock: ManualClock,
+    tmp_path: Path,
 ) -> AsyncIterator[RunningBot]:
     """The bot with a short patience; Coachview and the bot share a clock the test moves (to
     age the catalogue cache)."""
@@ -60,9 +64,7 @@ async def bot(
     }
     async with (
         CoachviewSandbox(clock=clock) as coachview,
-        running_bot(
-            telegram, coachview, tmp_path / "bot.db", clock=clock, **staff, **quick
-        ) as bot,
+        running_bot(telegram, coachview, database_url, clock=clock, **staff, **quick) as bot,
     ):
         yield bot
 

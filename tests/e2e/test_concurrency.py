@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
@@ -132,14 +131,14 @@ async def test_flood_control_in_one_chat_is_waited_out_there_only(enrollbot: Run
 
 
 async def test_a_press_answered_after_telegrams_window_still_moves_on_quietly(
-    coachview: CoachviewSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    coachview: CoachviewSandbox, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Under load the answer to a press can come after Telegram's ~15 s: Telegram refuses it,
     the question has moved on all the same, and nobody is told that something went wrong."""
     clock = ManualClock()
     async with (
         TelegramSandbox(limits=TelegramLimits.unlimited(), clock=clock) as telegram,
-        running_bot(telegram, coachview, tmp_path / "bot.db") as bot,
+        running_bot(telegram, coachview, database_url) as bot,
     ):
         anna = bot.person("Anna")
         await anna.say("/start")

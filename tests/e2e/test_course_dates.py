@@ -66,7 +66,9 @@ def confirmed(person: Person) -> bool:
 
 
 @pytest.fixture
-async def desk(telegram: TelegramSandbox, tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(
+    database_url: str, telegram: TelegramSandbox, tmp_path: Path
+) -> AsyncIterator[Desk]:
     clock = ManualClock(NOW)
     async with CoachviewSandbox(clock=clock) as coachview:
         run = coachview.catalogue.opleiding(coachview.catalogue.seed.open_run)
@@ -74,7 +76,7 @@ async def desk(telegram: TelegramSandbox, tmp_path: Path) -> AsyncIterator[Desk]
         run["startDatum"] = "2026-03-28T09:00:00"
         run["eindDatum"] = "2026-03-30T16:30:00"
         run["startLocatie"] = {"naam": "Cursuscentrum De Linde", "plaats": "Utrecht"}
-        async with running_bot(telegram, coachview, tmp_path / "bot.db", clock=clock) as bot:
+        async with running_bot(telegram, coachview, database_url, clock=clock) as bot:
             yield Desk(bot, clock, coachview)
 
 
@@ -211,14 +213,12 @@ async def test_a_moved_date_brings_a_calendar_that_replaces_the_first(desk: Desk
 
 
 async def test_reminders_can_be_switched_off_for_the_provider(
-    telegram: TelegramSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, tmp_path: Path
 ) -> None:
     clock = ManualClock(NOW)
     async with (
         CoachviewSandbox(clock=clock) as coachview,
-        running_bot(
-            telegram, coachview, tmp_path / "bot.db", clock=clock, course_reminders=False
-        ) as bot,
+        running_bot(telegram, coachview, database_url, clock=clock, course_reminders=False) as bot,
     ):
         desk = Desk(bot, clock, coachview)
         anna = await desk.enroll("Anna", "en", coachview.catalogue.seed.open_run)

@@ -47,12 +47,12 @@ class Seconds:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
+async def bot(database_url: str, tmp_path: Path) -> AsyncIterator[RunningBot]:
     async with (
         TelegramSandbox(limits=LIMITS) as telegram,
         CoachviewSandbox() as coachview,
         running_bot(
-            telegram, coachview, tmp_path / "bot.db", limits=LIMITS, flood_messages=20
+            telegram, coachview, database_url, limits=LIMITS, flood_messages=20
         ) as running,
     ):
         yield running

@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,14 +35,17 @@ class Desk:
 
 @asynccontextmanager
 async def desk_with(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, **settings: Any
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    database_url: str,
+    **settings: Any,
 ) -> AsyncIterator[Desk]:
     sam = telegram.user("Sam", language_code="en")
     group = telegram.group("Staff", [sam])
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         staff_user_ids=str(sam.id),
         staff_chat_id=group.id,
         default_language="en",
@@ -85,12 +87,14 @@ def warnings_about(caplog: pytest.LogCaptureFixture, guess: str) -> int:
 async def test_without_the_reference_filter_the_lost_answer_is_found_and_not_sent_again(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    tmp_path: Path,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
     field: str,
 ) -> None:
     coachview.strict.refuse_reference_filter = True
-    async with desk_with(telegram, coachview, tmp_path, coachview_reference_field=field) as desk:
+    async with desk_with(
+        telegram, coachview, database_url, coachview_reference_field=field
+    ) as desk:
         entry, nummer = await enroll_through_a_lost_answer(desk)
         body = coachview.webaanvragen[0].body
         if field == "referentieNrKlant":
@@ -111,12 +115,12 @@ async def test_without_the_reference_filter_the_lost_answer_is_found_and_not_sen
 async def test_a_reference_filter_coachview_ignores_is_not_trusted(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    tmp_path: Path,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     coachview.strict.ignore_reference_filter = True
     async with desk_with(
-        telegram, coachview, tmp_path, coachview_reference_field="referentieNrKlant"
+        telegram, coachview, database_url, coachview_reference_field="referentieNrKlant"
     ) as desk:
         # Someone else's webaanvraag, with the customer's own reference, came in first.
         await desk.bot.services.coachview.create_webaanvraag(
@@ -138,11 +142,11 @@ async def test_a_reference_filter_coachview_ignores_is_not_trusted(
 async def test_without_several_orderby_keys_recent_is_still_newest_first(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    tmp_path: Path,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     coachview.strict.refuse_several_orderby_keys = True
-    async with desk_with(telegram, coachview, tmp_path) as desk:
+    async with desk_with(telegram, coachview, database_url) as desk:
         _, nummer = await enroll_through_a_lost_answer(desk)
         older = await desk.bot.services.coachview.create_webaanvraag(
             {"contactpersoon": {"voornaam": "Bert", "achternaam": "Bakker"}}
@@ -161,11 +165,11 @@ async def test_without_several_orderby_keys_recent_is_still_newest_first(
 async def test_without_less_than_a_search_is_a_range_from_the_text_matched_by_the_bot(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    tmp_path: Path,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     coachview.strict.refuse_less_than = True
-    async with desk_with(telegram, coachview, tmp_path) as desk:
+    async with desk_with(telegram, coachview, database_url) as desk:
         _, nummer = await enroll_through_a_lost_answer(desk)
         client = desk.bot.services.coachview
         for first, last in [("Karel", "Janssens"), ("Kees", "Klaassen"), ("Jan", "Zwart")]:
@@ -189,11 +193,11 @@ async def test_without_less_than_a_search_is_a_range_from_the_text_matched_by_th
 async def test_without_dotted_filters_search_and_e_mail_look_through_the_newest(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    tmp_path: Path,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     coachview.strict.refuse_dotted_filters = True
-    async with desk_with(telegram, coachview, tmp_path) as desk:
+    async with desk_with(telegram, coachview, database_url) as desk:
         _, nummer = await enroll_through_a_lost_answer(desk)
         await desk.bot.services.coachview.create_webaanvraag(
             {"contactpersoon": {"voornaam": "Kees", "achternaam": "Klaassen"}}
@@ -229,10 +233,14 @@ async def test_without_dotted_filters_search_and_e_mail_look_through_the_newest(
     ],
 )
 async def test_a_lookup_without_a_sub_endpoint_shows_the_rest_and_says_what_is_missing(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, switch: str, note: str
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    database_url: str,
+    switch: str,
+    note: str,
 ) -> None:
     setattr(coachview.strict, switch, True)
-    async with desk_with(telegram, coachview, tmp_path) as desk:
+    async with desk_with(telegram, coachview, database_url) as desk:
         _, nummer = await enroll_through_a_lost_answer(desk)
         answer = await desk.sam.say(f"/lookup {nummer}")
         text = answer.text or ""
@@ -248,12 +256,12 @@ async def test_a_lookup_without_a_sub_endpoint_shows_the_rest_and_says_what_is_m
 
 
 async def test_a_lookup_without_the_scope_of_a_sub_endpoint_names_the_scope(
-    telegram: TelegramSandbox, tmp_path: Path
+    telegram: TelegramSandbox, database_url: str
 ) -> None:
     scopes = [scope for scope in SCOPES if scope != "WebaanvraagDeelnemers.Lezen"]
     async with (
         CoachviewSandbox(scopes=scopes) as coachview,
-        desk_with(telegram, coachview, tmp_path) as desk,
+        desk_with(telegram, coachview, database_url) as desk,
     ):
         _, nummer = await enroll_through_a_lost_answer(desk)
         answer = await desk.sam.say(f"/lookup {nummer}")
@@ -265,10 +273,10 @@ async def test_a_lookup_without_the_scope_of_a_sub_endpoint_names_the_scope(
 
 
 async def test_without_the_id_in_the_answer_the_staff_notice_still_opens_the_enrollment(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
 ) -> None:
     coachview.strict.omit_created_id = True
-    async with desk_with(telegram, coachview, tmp_path) as desk:
+    async with desk_with(telegram, coachview, database_url) as desk:
         entry, nummer = await enroll_through_a_lost_answer(desk)
         assert entry.coachview_id == coachview.webaanvragen[0].id  # from the look-up
         assert nummer == "1001"
@@ -290,12 +298,14 @@ async def test_without_the_id_in_the_answer_the_staff_notice_still_opens_the_enr
 async def test_against_a_sandbox_refusing_every_guess_enrollments_arrive_once_and_staff_read(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
-    tmp_path: Path,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
     field: str,
 ) -> None:
     coachview.strict = Strictness.evidence()
-    async with desk_with(telegram, coachview, tmp_path, coachview_reference_field=field) as desk:
+    async with desk_with(
+        telegram, coachview, database_url, coachview_reference_field=field
+    ) as desk:
         entry, nummer = await enroll_through_a_lost_answer(desk)
         for command in ("/recent", "/search anna", "/lookup anna@example.nl"):
             answer = await desk.sam.say(command)
@@ -310,8 +320,10 @@ async def test_against_a_sandbox_refusing_every_guess_enrollments_arrive_once_an
 
 
 async def test_aanvraag_is_order_is_sent_as_configured(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
 ) -> None:
-    async with desk_with(telegram, coachview, tmp_path, coachview_aanvraag_is_order=True) as desk:
+    async with desk_with(
+        telegram, coachview, database_url, coachview_aanvraag_is_order=True
+    ) as desk:
         await enroll_through_a_lost_answer(desk)
         assert coachview.webaanvragen[0].body["aanvraagIsOrder"] is True

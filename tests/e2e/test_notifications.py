@@ -5,7 +5,6 @@ limits without losing a message or stalling anyone's conversation."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
@@ -70,7 +69,7 @@ def reminder_rows(bot: RunningBot) -> list[Notification]:
 async def test_an_unfinished_enrollment_gets_one_reminder_then_is_deleted_silently(
     telegram: TelegramSandbox,
     clock: ManualClock,
-    tmp_path: Path,
+    database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(DraftKeeper, "interval", 0.02)
@@ -79,7 +78,7 @@ async def test_an_unfinished_enrollment_gets_one_reminder_then_is_deleted_silent
         running_bot(
             telegram,
             coachview,
-            tmp_path / "bot.db",
+            database_url,
             clock=clock,
             draft_reminder_after=timedelta(hours=2),
             draft_retention=timedelta(days=7),
@@ -132,7 +131,7 @@ async def test_an_unfinished_enrollment_gets_one_reminder_then_is_deleted_silent
 
 
 async def test_a_burst_of_100_enrollments_reaches_staff_whole_within_telegrams_limits(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     limits = TelegramLimits().scaled(0.02)  # a group takes 20 messages per 1.2 s
     async with (
@@ -145,7 +144,7 @@ async def test_a_burst_of_100_enrollments_reaches_staff_whole_within_telegrams_l
         async with running_bot(
             telegram,
             coachview,
-            tmp_path / "bot.db",
+            database_url,
             limits=limits,
             staff_user_ids=str(staff.id),
             staff_chat_id=group.id,
@@ -204,7 +203,7 @@ async def test_a_burst_of_100_enrollments_reaches_staff_whole_within_telegrams_l
 
 
 async def test_a_long_staff_backlog_does_not_hold_up_an_enrollees_confirmation(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     limits = TelegramLimits().scaled(0.05)  # a group takes 20 messages per 3 s
     async with (
@@ -214,7 +213,7 @@ async def test_a_long_staff_backlog_does_not_hold_up_an_enrollees_confirmation(
         group = telegram.group("Staff")
         anna = telegram.user("Anna", language_code="en")
         async with running_bot(
-            telegram, coachview, tmp_path / "bot.db", limits=limits, staff_chat_id=group.id
+            telegram, coachview, database_url, limits=limits, staff_chat_id=group.id
         ) as bot:
             services = bot.services
             with services.session() as session:

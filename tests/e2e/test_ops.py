@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from bot.clock import ManualClock
@@ -29,10 +30,10 @@ TOKEN_PATH = "/auth/connect/token"
 
 @pytest.fixture
 async def watched(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> AsyncIterator[RunningBot]:
     """The bot long polling, with health and metrics on a server of their own."""
-    async with running_bot(telegram, coachview, tmp_path / "bot.db", ops=True) as bot:
+    async with running_bot(telegram, coachview, database_url, ops=True) as bot:
         yield bot
 
 
@@ -54,18 +55,30 @@ async def test_readyz_checks_the_database_and_a_coachview_token(
     assert status == 503
     assert body == {
         "ready": False,
-        "checks": {"database": "ok", "coachview": "failed: CoachviewUnavailable"},
+        "checks": {
+            "database": "ok",
+            "migrations": "ok",
+            "coachview": "failed: CoachviewUnavailable",
+        },
     }
     coachview.faults.clear()
     assert await ready(watched) == (
         200,
-        {"ready": True, "checks": {"database": "ok", "coachview": "ok"}},
+        {"ready": True, "checks": {"database": "ok", "migrations": "ok", "coachview": "ok"}},
     )
     # A token obtained lately is enough: no new token request while it is valid.
     coachview.faults.add(method="POST", path=TOKEN_PATH, status=503, times=None)
     tokens = watched.services.coachview.request_counts["token"]
     assert (await ready(watched))[0] == 200
     assert watched.services.coachview.request_counts["token"] == tokens
+
+
+async def test_readyz_fails_when_the_schema_is_behind_the_code(watched: RunningBot) -> None:
+    with watched.services.db.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
+    status, body = await ready(watched)
+    assert status == 503
+    assert body["checks"]["migrations"] == "failed: SchemaNotCurrent"
 
 
 async def test_readyz_fails_when_the_database_does(watched: RunningBot) -> None:
@@ -115,14 +128,12 @@ async def test_metrics_move_when_a_person_enrolls(
 
 
 async def test_metrics_show_what_waits_in_the_outbox_and_telegrams_429s(
-    telegram: TelegramSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, tmp_path: Path
 ) -> None:
     clock = ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     async with (
         CoachviewSandbox(clock=clock) as coachview,
-        running_bot(
-            telegram, coachview, tmp_path / "bot.db", clock=clock, ops=True, **FAST
-        ) as bot,
+        running_bot(telegram, coachview, database_url, clock=clock, ops=True, **FAST) as bot,
     ):
         assert bot.ops_url is not None
         anna = bot.person("Anna")
@@ -141,9 +152,9 @@ async def test_metrics_show_what_waits_in_the_outbox_and_telegrams_429s(
 
 
 async def test_in_webhook_mode_the_endpoints_share_the_webhooks_server(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> None:
-    async with running_bot(telegram, coachview, tmp_path / "bot.db", webhook=True) as bot:
+    async with running_bot(telegram, coachview, database_url, webhook=True) as bot:
         anna = bot.person("Anna")
         await anna.say("/start")
         assert bot.settings.webhook_url is not None
@@ -155,9 +166,9 @@ async def test_in_webhook_mode_the_endpoints_share_the_webhooks_server(
 
 
 async def test_with_metrics_apart_the_webhooks_server_has_only_the_webhook(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> None:
-    database = tmp_path / "bot.db"
+    database = database_url
     async with running_bot(telegram, coachview, database, webhook=True, ops=True) as bot:
         assert bot.settings.webhook_url is not None
         url = str(bot.settings.webhook_url).removesuffix("/telegram/updates")

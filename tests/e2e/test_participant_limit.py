@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -49,9 +48,9 @@ async def test_when_the_free_places_are_taken_the_reason_is_given(enrollbot: Run
 
 @pytest.fixture
 async def capped(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
 ) -> AsyncIterator[RunningBot]:
-    async with running_bot(telegram, coachview, tmp_path / "bot.db", max_participants=2) as bot:
+    async with running_bot(telegram, coachview, database_url, max_participants=2) as bot:
         yield bot
 
 

@@ -24,6 +24,7 @@ CONTACT = "privacy@provider.example"
 
 @pytest.fixture
 async def bot(
+    database_url: str,
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     staff_group: SandboxGroup,
@@ -36,7 +37,7 @@ async def bot(
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         staff_chat_id=staff_group.id,
         default_language="en",
         privacy_contact=CONTACT,
@@ -185,6 +186,7 @@ async def test_forget_erases_every_trace_and_tells_staff_only_the_number(
 
 
 async def test_forget_cancels_an_enrollment_not_sent_yet(
+    database_url: str,
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     staff_group: SandboxGroup,
@@ -193,7 +195,7 @@ async def test_forget_cancels_an_enrollment_not_sent_yet(
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         staff_chat_id=staff_group.id,
         default_language="en",
         submissions_paused=True,
@@ -282,6 +284,7 @@ async def test_in_another_group_nothing_personal_is_shown(
 
 
 async def test_a_month_after_it_arrived_only_number_course_and_dates_are_kept(
+    database_url: str,
     telegram: TelegramSandbox,
     staff_group: SandboxGroup,
     tmp_path: Path,
@@ -292,7 +295,7 @@ async def test_a_month_after_it_arrived_only_number_course_and_dates_are_kept(
         running_bot(
             telegram,
             coachview,
-            tmp_path / "bot.db",
+            database_url,
             clock=clock,
             staff_chat_id=staff_group.id,
             default_language="en",

@@ -18,6 +18,7 @@ from tests.privacy_kit import EMAIL, FIRST, LAST, SEND, fill_in, found_in
 
 
 async def test_no_personal_data_reaches_the_logs(
+    database_url: str,
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     staff_group: SandboxGroup,
@@ -38,7 +39,7 @@ async def test_no_personal_data_reaches_the_logs(
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         staff_chat_id=staff_group.id,
         default_language="en",
         **FAST,
@@ -86,10 +87,10 @@ async def test_no_personal_data_reaches_the_logs(
 
 
 async def test_the_bot_process_at_debug_logs_no_message_text(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> None:
     log = tmp_path / "bot.log"
-    process = BotProcess(telegram, coachview, tmp_path / "bot.db", log, LOG_LEVEL="DEBUG")
+    process = BotProcess(telegram, coachview, database_url, log, LOG_LEVEL="DEBUG")
     person = telegram.user(FIRST, language_code="en")
     process.start()
     try:

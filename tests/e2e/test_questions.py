@@ -39,11 +39,11 @@ def questions_file(tmp_path: Path, text: str = QUESTIONS) -> Path:
 
 @pytest.fixture
 async def asking(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> AsyncIterator[RunningBot]:
     """The bot with the questions above."""
     async with running_bot(
-        telegram, coachview, tmp_path / "bot.db", questions_file=str(questions_file(tmp_path))
+        telegram, coachview, database_url, questions_file=str(questions_file(tmp_path))
     ) as bot:
         yield bot
 
@@ -246,11 +246,11 @@ async def test_back_and_changes_from_the_review(asking: RunningBot) -> None:
 
 
 async def test_a_draft_outlives_a_restart_and_a_new_file(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> None:
     """Begun without questions, continued after a restart with the file: the new questions
     are asked from the review, and only then can it be sent."""
-    database = tmp_path / "bot.db"
+    database = database_url
     async with running_bot(telegram, coachview, database) as bot:
         anna = bot.person("Anna")
         await anna.say(f"/start {coachview.catalogue.seed.open_run}")
@@ -282,9 +282,9 @@ async def test_a_draft_outlives_a_restart_and_a_new_file(
 
 
 async def test_a_question_taken_out_of_the_file_leaves_the_draft_at_the_review(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> None:
-    database = tmp_path / "bot.db"
+    database = database_url
     async with running_bot(
         telegram, coachview, database, questions_file=str(questions_file(tmp_path))
     ) as bot:
@@ -304,13 +304,13 @@ async def test_a_question_taken_out_of_the_file_leaves_the_draft_at_the_review(
 
 
 async def test_the_general_terms_are_accepted_before_sending(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         clock=ManualClock(now),
         terms_url="https://opleider.example.nl/voorwaarden",
         terms_coachview="vrijevelden.AlgemeneVoorwaarden",
@@ -365,6 +365,7 @@ class PresetPerson(Person):
     ids=["only-themself", "only-others", "themself-and-others"],
 )
 async def test_the_seed_scenarios_with_each_preset(
+    database_url: str,
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     tmp_path: Path,
@@ -373,9 +374,7 @@ async def test_the_seed_scenarios_with_each_preset(
     others: list[tuple[str, str]],
 ) -> None:
     questions = PRESET_QUESTIONS[preset]
-    async with running_bot(
-        telegram, coachview, tmp_path / "bot.db", questions_file=str(preset)
-    ) as bot:
+    async with running_bot(telegram, coachview, database_url, questions_file=str(preset)) as bot:
         person = PresetPerson(bot.person("Contact"), questions)
         await enroll(person, attending=attending, others=others, remark="Seed")
         stored = coachview.webaanvragen[-1]
@@ -400,14 +399,16 @@ async def test_the_seed_scenarios_with_each_preset(
 
 @pytest.mark.parametrize("preset", ["in-company", "invoice"])
 async def test_the_presets_with_a_company(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, preset: str
+    database_url: str,
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    tmp_path: Path,
+    preset: str,
 ) -> None:
     """With a company given, the in-company questions are asked too; each preset's answers go
     exactly where its file says."""
     path = ROOT / "examples" / "questions" / f"{preset}.toml"
-    async with running_bot(
-        telegram, coachview, tmp_path / "bot.db", questions_file=str(path)
-    ) as bot:
+    async with running_bot(telegram, coachview, database_url, questions_file=str(path)) as bot:
         person = PresetPerson(bot.person("Anna"), PRESET_QUESTIONS[path])
         await person.say(f"/start {coachview.catalogue.seed.open_run}")
         await person.answers("Anna", None, "Jansen", "anna@example.nl", None, "Berg BV")

@@ -18,11 +18,9 @@ from tests.harness import BotProcess
 
 @pytest.fixture
 async def process(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, database_url: str
 ) -> AsyncIterator[BotProcess]:
-    bot = BotProcess(
-        telegram, coachview, tmp_path / "bot.db", tmp_path / "bot.log", LOG_LEVEL="DEBUG"
-    )
+    bot = BotProcess(telegram, coachview, database_url, tmp_path / "bot.log", LOG_LEVEL="DEBUG")
     try:
         yield bot
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.sandbox.coachview import SCOPES, CoachviewSandbox
 from bot.sandbox.telegram import BotCommand, TelegramSandbox
@@ -82,12 +81,10 @@ async def test_staff_see_the_staff_commands_in_their_menus_and_nobody_else_does(
 
 
 async def test_a_staff_member_the_bot_could_not_reach_at_start_gets_the_menu_on_writing(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
 ) -> None:
     late_id = 900_123
-    async with running_bot(
-        telegram, coachview, tmp_path / "bot.db", staff_user_ids=f"{late_id}"
-    ) as bot:
+    async with running_bot(telegram, coachview, database_url, staff_user_ids=f"{late_id}") as bot:
         # Telegram knows no chat with this person yet: the menu could not be set at start.
         late = Person(bot, telegram.user("Laat", language_code="en", user_id=late_id))
         assert "lookup" not in [c.command for c in late.user.visible_commands()]
@@ -130,13 +127,13 @@ async def test_coachview_failures_become_clear_messages(desk: StaffDesk) -> None
 
 
 async def test_a_client_without_the_read_scope_is_told_so(
-    telegram: TelegramSandbox, tmp_path: Path
+    telegram: TelegramSandbox, database_url: str
 ) -> None:
     write_only = [scope for scope in SCOPES if scope != "Webaanvragen.Lezen"]
     staff = telegram.user("Sam", language_code="en")
     async with (
         CoachviewSandbox(scopes=write_only) as coachview,
-        running_bot(telegram, coachview, tmp_path / "bot.db", staff_user_ids=str(staff.id)) as bot,
+        running_bot(telegram, coachview, database_url, staff_user_ids=str(staff.id)) as bot,
     ):
         answer = await Person(bot, staff).say("/lookup 1001")
     assert text(answer).startswith("Coachview does not let the bot read enrollments")

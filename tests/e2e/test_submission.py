@@ -48,7 +48,7 @@ class Setup:
     bot: RunningBot
     coachview: CoachviewSandbox
     staff: SandboxGroup
-    database: Path
+    database: str
 
     @property
     def soort(self) -> str:
@@ -71,10 +71,10 @@ class Setup:
 
 @pytest.fixture
 async def setup(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
 ) -> AsyncIterator[Setup]:
     staff = telegram.group("Staff")
-    database = tmp_path / "bot.db"
+    database = database_url
     async with running_bot(
         telegram, coachview, database, staff_chat_id=staff.id, default_language="en", **FAST
     ) as bot:
@@ -208,19 +208,26 @@ async def test_send_pressed_twice_and_on_a_second_device_makes_one_webaanvraag(
 
 
 def _enrollbot(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], database: Path, *args: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    *args: str,
 ) -> tuple[int, str]:
     """``enrollbot ARGS`` as the operator runs it (its ``main``), against the test's database;
     the exit code and what it printed."""
-    monkeypatch.chdir(database.parent)  # no .env of the developer's
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.setenv("DATABASE_URL", database)
     capsys.readouterr()
     code = main(list(args))
     return code, capsys.readouterr().out
 
 
 async def test_a_refused_enrollment_is_kept_reported_and_resent_after_the_fix(
-    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    setup: Setup,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     bot, coachview, staff = setup.bot, setup.coachview, setup.staff
     problem = {
@@ -254,7 +261,7 @@ async def test_a_refused_enrollment_is_kept_reported_and_resent_after_the_fix(
     assert count(anna.user, SAVED) == 0
 
     def enrollbot(*args: str) -> tuple[int, str]:
-        return _enrollbot(monkeypatch, capsys, setup.database, *args)
+        return _enrollbot(monkeypatch, capsys, tmp_path, setup.database, *args)
 
     code, listed = enrollbot("outbox")
     assert code == 0

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from bot.sandbox.coachview import CoachviewSandbox
 from bot.sandbox.telegram import TelegramSandbox
 from bot.store import outbox
-from bot.store.db import create_tables, open_engine
+from bot.store.db import open_engine
 from bot.store.models import OutboxEntry, OutboxStatus
 from bot.submission import new_reference
 from tests.enrolling import (
@@ -47,8 +47,8 @@ from tests.enrolling import (
 from tests.harness import ROOT, BotProcess
 
 
-def rows(database: Path) -> list[OutboxEntry]:
-    engine = open_engine(f"sqlite:///{database}")
+def rows(database: str) -> list[OutboxEntry]:
+    engine = open_engine(database)
     try:
         with Session(engine) as session:
             return list(session.exec(select(OutboxEntry).order_by(col(OutboxEntry.id))).all())
@@ -58,11 +58,13 @@ def rows(database: Path) -> list[OutboxEntry]:
 
 @contextlib.contextmanager
 def bot_process(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, **env: str
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    tmp_path: Path,
+    database: str,
+    **env: str,
 ) -> Iterator[BotProcess]:
-    process = BotProcess(
-        telegram, coachview, tmp_path / "bot.db", tmp_path / "bot.log", **FAST_ENV, **env
-    )
+    process = BotProcess(telegram, coachview, database, tmp_path / "bot.log", **FAST_ENV, **env)
     process.start()
     try:
         yield process
@@ -72,17 +74,18 @@ def bot_process(
 
 
 async def test_killed_after_confirming_before_sending_then_restarted_sends_once(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path, database_url: str
 ) -> None:
     anna = ScriptedPerson(telegram, "Anna")
-    with bot_process(telegram, coachview, tmp_path, SUBMISSIONS_PAUSED="true") as first:
+    paused = bot_process(telegram, coachview, tmp_path, database_url, SUBMISSIONS_PAUSED="true")
+    with paused as first:
         await anna.enroll(coachview.catalogue.seed.open_soort)
-        (entry,) = rows(tmp_path / "bot.db")
+        (entry,) = rows(database_url)
         assert (entry.status, entry.attempts, entry.maybe_sent) == ("pending", 0, False)
         first.kill()
     assert coachview.requests_to(WEBAANVRAGEN) == []
 
-    with bot_process(telegram, coachview, tmp_path):
+    with bot_process(telegram, coachview, tmp_path, database_url):
         await eventually(lambda: numbers(anna.user), "the confirmation after the restart")
         (stored,) = coachview.webaanvragen
         assert numbers(anna.user) == [str(stored.nummer)]
@@ -96,6 +99,7 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     tmp_path: Path,
+    database_url: str,
     coachview_has_it: bool,
 ) -> None:
     if coachview_has_it:
@@ -103,7 +107,7 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
     else:
         coachview.faults.add(method="POST", path=WEBAANVRAGEN, action="hang")
     anna = ScriptedPerson(telegram, "Anna")
-    with bot_process(telegram, coachview, tmp_path) as first:
+    with bot_process(telegram, coachview, tmp_path, database_url) as first:
         await anna.to_review(coachview.catalogue.seed.open_soort)
         press = asyncio.create_task(anna.user.press(SEND, timeout=60))
         await eventually(lambda: coachview.requests_to(WEBAANVRAGEN, "POST"), "the POST to arrive")
@@ -113,11 +117,11 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
             await press
     assert len(coachview.requests_to(WEBAANVRAGEN, "POST")) == 1
     assert len(coachview.webaanvragen) == (1 if coachview_has_it else 0)
-    (entry,) = rows(tmp_path / "bot.db")
+    (entry,) = rows(database_url)
     assert (entry.status, entry.maybe_sent, entry.coachview_nummer) == ("pending", True, None)
     coachview.faults.clear()
 
-    with bot_process(telegram, coachview, tmp_path):
+    with bot_process(telegram, coachview, tmp_path, database_url):
         await eventually(lambda: numbers(anna.user), "the confirmation after the restart")
         (stored,) = coachview.webaanvragen
         assert reference_of(stored.body) == entry.reference
@@ -129,21 +133,21 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
         assert all(lookup.when < post.when for lookup in lookups for post in posts[1:])
 
 
-def _worker(coachview: CoachviewSandbox, database: Path, log: Path) -> subprocess.Popen[bytes]:
+def _worker(coachview: CoachviewSandbox, database: str, log: Path) -> subprocess.Popen[bytes]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT),
         "COACHVIEW_BASE_URL": coachview.url,
         "COACHVIEW_CLIENT_ID": coachview.client_id,
         "COACHVIEW_CLIENT_SECRET": coachview.client_secret,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database,
         "LOG_LEVEL": "INFO",
         **FAST_ENV,
     }
     with log.open("ab") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "tests.outbox_worker"],
-            cwd=database.parent,
+            cwd=log.parent,
             env=env,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -160,9 +164,9 @@ def _recorded_by(log: Path) -> set[int]:
     return found
 
 
-def _enqueue(database: Path, soort: str, count: int, chats: int) -> None:
+def _enqueue(database: str, soort: str, count: int, chats: int) -> None:
     """``count`` confirmed enrollments of ``chats`` people, as the submit action writes them."""
-    engine = open_engine(f"sqlite:///{database}")
+    engine = open_engine(database)
     now = datetime.now(UTC)
     with Session(engine) as session:
         for number in range(count):
@@ -187,12 +191,9 @@ def _enqueue(database: Path, soort: str, count: int, chats: int) -> None:
 
 
 async def test_two_worker_processes_over_one_database_send_each_row_once(
-    coachview: CoachviewSandbox, tmp_path: Path
+    coachview: CoachviewSandbox, tmp_path: Path, database_url: str
 ) -> None:
-    database = tmp_path / "bot.db"
-    engine = open_engine(f"sqlite:///{database}")
-    create_tables(engine)
-    engine.dispose()
+    database = database_url
     # Slow answers widen every window; errors and lost answers make rows change hands.
     coachview.faults.add(method="POST", path=WEBAANVRAGEN, status=500, probability=0.15)
     coachview.faults.add(method="POST", path=WEBAANVRAGEN, action="drop", probability=0.15)

@@ -4,7 +4,6 @@ hears when Coachview cannot be reached."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +17,13 @@ async def quick_retries(
     telegram: TelegramSandbox,
     coachview: CoachviewSandbox,
     staff_group: SandboxGroup,
-    tmp_path: Path,
+    database_url: str,
 ) -> AsyncIterator[RunningBot]:
     """The bot with the outbox worker's waits shortened from minutes to moments."""
     async with running_bot(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         staff_chat_id=staff_group.id,
         submission_lease=1,
         submission_retry_base=0.2,

@@ -8,7 +8,6 @@ update once, whether Telegram sends it again after a failure or twice for its ow
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,10 +34,10 @@ GREETING = "Hello! I will help you enroll in a course."
 
 @pytest.fixture
 async def hooked(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> AsyncIterator[RunningBot]:
     """The bot in webhook mode: the sandbox posts to it, getUpdates is refused."""
-    database = tmp_path / "bot.db"
+    database = database_url
     async with running_bot(
         telegram, coachview, database, webhook=True, webhook_secret=SECRET
     ) as bot:
@@ -150,11 +149,13 @@ async def test_an_update_answered_with_an_error_is_sent_again_and_handled_once(
     """The database fails once while the update is being kept: the bot answers 503 (so
     Telegram keeps the update), the sandbox sends it again, the bot handles it once."""
     failed: list[str] = []
+    dbapi = hooked.services.db.dialect.dbapi  # the driver's own error, as SQLAlchemy wraps it
+    assert dbapi is not None
 
     def fail_first_keep(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not failed and statement.lstrip().upper().startswith("INSERT") and "inbox" in statement:
             failed.append(statement)
-            raise sqlite3.OperationalError("disk I/O error")
+            raise dbapi.OperationalError("disk I/O error")
 
     event.listen(hooked.services.db, "before_cursor_execute", fail_first_keep)
     anna = hooked.person("Anna")

@@ -22,14 +22,14 @@ SECRET = secrets.token_urlsafe(32)
 
 @pytest.fixture
 async def process(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
+    database_url: str, telegram: TelegramSandbox, coachview: CoachviewSandbox, tmp_path: Path
 ) -> AsyncIterator[BotProcess]:
     with free_socket() as sock:  # a free port, given to the bot (closed here first)
         port = sock.getsockname()[1]
     bot = BotProcess(
         telegram,
         coachview,
-        tmp_path / "bot.db",
+        database_url,
         tmp_path / "bot.log",
         WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/updates",
         WEBHOOK_SECRET=SECRET,

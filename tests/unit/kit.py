@@ -15,9 +15,11 @@ from bot.store.db import create_tables, open_engine
 
 
 @asynccontextmanager
-async def unit_services(database: Path, **settings: Any) -> AsyncIterator[Services]:
-    """Services on a fresh SQLite file, a manual clock and a client that reaches nothing."""
-    config = load_settings(env_file=None, database_url=f"sqlite:///{database}", **settings)
+async def unit_services(database: Path | str, **settings: Any) -> AsyncIterator[Services]:
+    """Services on a fresh database (an SQLite file's path, or a URL), a manual clock and a
+    client that reaches nothing."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    config = load_settings(env_file=None, database_url=url, **settings)
     engine = open_engine(config.database_url)
     create_tables(engine)
     client = CoachviewClient("http://127.0.0.1:9", "id", "secret")

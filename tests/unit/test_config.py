@@ -222,3 +222,27 @@ def test_a_webhook_needs_its_secret(monkeypatch):
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.nl/telegram/updates")
     with pytest.raises(ConfigError, match=r"^WEBHOOK_SECRET: is required when WEBHOOK_URL is set"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "setting", "migrates"),
+    [
+        ("sqlite:///data/enrollbot.db", None, True),
+        ("postgresql+psycopg://bot@db/enrollbot", None, False),
+        ("postgresql+psycopg://bot@db/enrollbot", "true", True),
+        ("sqlite:///data/enrollbot.db", "false", False),
+    ],
+)
+def test_the_bot_migrates_sqlite_itself_and_leaves_a_server_to_enrollbot_migrate(
+    monkeypatch, url, setting, migrates
+):
+    monkeypatch.setenv("DATABASE_URL", url)
+    if setting is not None:
+        monkeypatch.setenv("DATABASE_AUTO_MIGRATE", setting)
+    assert load_settings().migrate_on_start is migrates
+
+
+def test_a_bad_auto_migrate_value_is_named(monkeypatch):
+    monkeypatch.setenv("DATABASE_AUTO_MIGRATE", "sometimes")
+    with pytest.raises(ConfigError, match=r"^DATABASE_AUTO_MIGRATE: 'sometimes': "):
+        load_settings()

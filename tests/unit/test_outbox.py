@@ -1,16 +1,16 @@
-"""The outbox's rules, on a real SQLite file: who may send which row, and when.
+"""The outbox's rules, on a real SQLite file and a real PostgreSQL database: who may send
+which row, and when.
 
-Two "processes" are two engines on one file (each its own connections, as two processes have),
-run from two threads so their transactions really meet.
+Two "processes" are two engines on one database (each its own connections, as two processes
+have), run from two threads so their transactions really meet.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,22 +38,6 @@ from bot.submission import SubmissionWorker, is_rejection, new_reference
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Callable[[], Engine]]:
-    """Engines on one SQLite file (one per simulated process), disposed afterwards."""
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    made: list[Engine] = []
-
-    def engine() -> Engine:
-        made.append(open_engine(url))
-        create_tables(made[-1])
-        return made[-1]
-
-    yield engine
-    for each in made:
-        each.dispose()
 
 
 def enqueue(engine: Engine, *, chat: int, draft: int, now: datetime = NOW) -> int:
@@ -277,11 +261,11 @@ def test_only_coachview_refusing_the_webaanvraag_itself_stops_the_retries(
 
 
 @pytest.fixture
-async def worker(tmp_path: Path) -> AsyncIterator[SubmissionWorker]:
+async def worker(database_url: str) -> AsyncIterator[SubmissionWorker]:
     """A worker (not running) on an empty database, with a staff chat and a manual clock."""
     settings = load_settings(
         env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        database_url=database_url,
         staff_chat_id=-100,
         default_language="en",
         submission_retry_base=timedelta(seconds=5),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ from tests.unit.kit import unit_services
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with unit_services(tmp_path / "bot.db", default_language="nl") as services:
+async def services(database_url: str) -> AsyncIterator[Services]:
+    async with unit_services(database_url, default_language="nl") as services:
         yield services
 
 
