@@ -370,6 +370,7 @@ async def on_help(update: Update, context: BotContext) -> None:
         "/start — enroll in a course\n"
         "/cancel — cancel the enrollment you are filling in\n"
         "/language — Nederlands / English\n"
+        "/privacy — what I keep about you; /mydata to see it, /forget to erase it\n"
         "/help — this help\n\n"
         "Every question has a Back button, and before sending you can check and change "
         "everything."

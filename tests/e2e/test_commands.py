@@ -44,5 +44,5 @@ async def test_in_a_group_the_bot_answers_with_a_link_to_a_private_chat(
 async def test_the_help_lists_the_commands(enrollbot: RunningBot) -> None:
     anna = enrollbot.person("Anna", language_code="en")
     await anna.say("/help")
-    for command in ("/start", "/cancel", "/language", "/help"):
+    for command in ("/start", "/cancel", "/language", "/privacy", "/mydata", "/forget", "/help"):
         assert command in anna.text
