@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -35,6 +39,29 @@ def no_outside_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     yield
+
+
+HANG_REPORT_AFTER = 90.0
+"""Seconds after which a test that still runs has its asyncio tasks' stacks printed (before
+pytest-timeout's 120 s ends it), so a hang in CI says where it waits."""
+
+
+@pytest.fixture(autouse=True)
+async def report_a_hang() -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+
+    def dump() -> None:
+        out = io.StringIO()
+        for task in asyncio.all_tasks(loop):
+            print(f"--- {task.get_name()}: {task.get_coro()!r}", file=out)
+            task.print_stack(limit=12, file=out)
+        print(f"asyncio tasks after {HANG_REPORT_AFTER:g} s:\n{out.getvalue()}", file=sys.stderr)
+
+    timer = threading.Timer(HANG_REPORT_AFTER, loop.call_soon_threadsafe, args=(dump,))
+    timer.daemon = True
+    timer.start()
+    yield
+    timer.cancel()
 
 
 @pytest.fixture(scope="session")
