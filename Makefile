@@ -16,7 +16,7 @@ run: $(VENV)/.installed $(MO)
 	$(BIN)/enrollbot
 
 test: $(VENV)/.installed-test $(MO) lint typecheck check-catalogs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 3
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
