@@ -308,7 +308,8 @@ class Settings(BaseSettings):
 
     @property
     def demo(self) -> bool:
-        """Without a bot token the program runs the local demo against the sandboxes."""
+        """Without a bot token only ``enrollbot demo`` runs (``make run`` starts it), with the
+        Telegram sandbox."""
         return self.telegram_bot_token is None
 
     @property

@@ -19,8 +19,8 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.sandbox.telegram import TelegramSandbox
 from bot.telegram_http import AiohttpRequest
+from sandbox.telegram import TelegramSandbox
 
 pytest_plugins = ("tests.telegram_fixtures",)
 

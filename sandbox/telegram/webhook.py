@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.sandbox.telegram.models import ApiError, WebhookPost
-from bot.sandbox.telegram.state import Signal
+from sandbox.telegram.models import ApiError, WebhookPost
+from sandbox.telegram.state import Signal
 
 __all__ = ["SECRET_HEADER", "Queued", "WebhookDelivery", "chat_of"]
 

@@ -12,9 +12,9 @@ import pytest
 import telegram
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sandbox.telegram import TelegramSandbox
-from bot.sandbox.telegram.ratelimit import RateLimiter
 from bot.telegram_limits import TelegramLimits
+from sandbox.telegram import TelegramSandbox
+from sandbox.telegram.ratelimit import RateLimiter
 from tests.telegram_helpers import make_bot, refused
 
 pytest_plugins = ("tests.telegram_fixtures",)

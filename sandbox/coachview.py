@@ -47,7 +47,7 @@ the evidence (``sandbox.strict = Strictness.evidence()`` switches everything on)
 
 Faults are injected with :attr:`CoachviewSandbox.faults` (:class:`Faults`); a refused connection
 is a stopped sandbox: ``stop()`` then ``start()`` serves again on the same port with the same
-data. Run ``python -m bot.sandbox.coachview --port 8081`` to poke at it by hand.
+data. Run ``python -m sandbox.coachview --port 8081`` to poke at it by hand.
 """
 
 from __future__ import annotations
@@ -1672,7 +1672,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.sandbox.coachview [--host H] [--port P] [--strict]``: serve until
+    """``python -m sandbox.coachview [--host H] [--port P] [--strict]``: serve until
     Ctrl-C (point ``COACHVIEW_BASE_URL`` of the demo or ``enrollbot check`` at it)."""
     parser = argparse.ArgumentParser(description="A local fake Coachview REST API.")
     parser.add_argument("--host", default="127.0.0.1")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlparse
 
-from bot.sandbox.telegram import ChatMessage, InlineAnswer, SandboxUser, TelegramSandbox
+from sandbox.telegram import ChatMessage, InlineAnswer, SandboxUser, TelegramSandbox
 
 __all__ = ["TerminalChat"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.sandbox.telegram.models import CallbackAnswer, ChatMessage, ReplyKeyboard
+from sandbox.telegram.models import CallbackAnswer, ChatMessage, ReplyKeyboard
 
 __all__ = ["Chat", "Member", "Person", "Signal"]
 

@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.telegram.formatting import (
+from sandbox.telegram.formatting import (
     EntityParseError,
     FormattedText,
     find_bot_commands,
     parse_html,
-    parse_markdown,
-    parse_markdown_v2,
     parse_text,
     utf16_length,
 )
@@ -73,59 +71,6 @@ def test_html_errors_name_the_byte_offset(text: str, message: str) -> None:
     with pytest.raises(EntityParseError) as raised:
         parse_html(text)
     assert str(raised.value).startswith(message)
-
-
-def test_markdown_v2_entities_and_escapes() -> None:
-    parsed = parse_markdown_v2(
-        r"*b _i_ __u__ ~s~ ||sp||* [link](https://x.nl/a\)b) `c\`d` ```python"
-        "\nprint()\n```"
-    )
-    assert parsed.text == "b i u s sp link c`d print()\n"
-    assert spans(parsed) == [
-        ("bold", 0, 10),
-        ("italic", 2, 1),
-        ("underline", 4, 1),
-        ("strikethrough", 6, 1),
-        ("spoiler", 8, 2),
-        ("text_link", 11, 4, "https://x.nl/a)b"),
-        ("code", 16, 3),
-        ("pre", 20, 8, "python"),
-    ]
-    quoted = parse_markdown_v2(">quote line\n>two\nafter")
-    assert quoted.text == "quote line\ntwo\nafter"
-    assert spans(quoted)[0][:2] == ("blockquote", 0)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("a_b", "Can't find end of Italic entity at byte offset 1"),
-        ("*a", "Can't find end of Bold entity at byte offset 0"),
-        ("[x](http", "Can't find end of a URL at byte offset 4"),
-        ("`x", "Can't find end of Code entity at byte offset 0"),
-        ("x|y", "Character '|' is reserved and must be escaped with the preceding '\\'"),
-        ("1+1=2", "Character '+' is reserved and must be escaped with the preceding '\\'"),
-        (">a *b\nc*", "Can't find end of Bold entity at byte offset 3"),
-    ],
-)
-def test_markdown_v2_errors(text: str, message: str) -> None:
-    with pytest.raises(EntityParseError) as raised:
-        parse_markdown_v2(text)
-    assert str(raised.value) == message
-
-
-def test_legacy_markdown() -> None:
-    parsed = parse_markdown("*bold* _it_ [l](https://x.nl) `c` ```py\ncode``` a\\_b")
-    assert parsed.text == "bold it l c code a_b"
-    assert spans(parsed) == [
-        ("bold", 0, 4),
-        ("italic", 5, 2),
-        ("text_link", 8, 1, "https://x.nl"),
-        ("code", 10, 1),
-        ("pre", 12, 4, "py"),
-    ]
-    with pytest.raises(EntityParseError, match="starting at byte offset 1"):
-        parse_markdown("a_b")
 
 
 @pytest.mark.parametrize(

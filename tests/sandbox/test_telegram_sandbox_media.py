@@ -20,8 +20,8 @@ from telegram.error import BadRequest
 from telegram.ext import ChosenInlineResultHandler, InlineQueryHandler
 
 from bot.clock import ManualClock
-from bot.sandbox.telegram import TelegramSandbox
 from bot.telegram_limits import TelegramLimits
+from sandbox.telegram import TelegramSandbox
 from tests.harness import wait_until
 from tests.telegram_helpers import build_application, polling, refused
 

@@ -18,8 +18,8 @@ from telegram import (
 )
 from telegram.error import BadRequest, Conflict
 
-from bot.sandbox.telegram import BotCommand as MenuCommand
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.telegram import BotCommand as MenuCommand
+from sandbox.telegram import TelegramSandbox
 from tests.telegram_helpers import make_bot, refused
 
 pytest_plugins = ("tests.telegram_fixtures",)

@@ -8,7 +8,7 @@ exceptions it raises against Telegram. Everything runs on the caller's event loo
 Simulated people (:meth:`TelegramSandbox.user`, :meth:`TelegramSandbox.group`) create the
 updates that the bot fetches with ``getUpdates``, or that the sandbox POSTs to the bot's
 webhook once ``setWebhook`` set one (see ``webhook``). Photos and documents the bot sends, and
-inline mode, are in :mod:`bot.sandbox.telegram.media`. Not modelled: other media sent by the bot
+inline mode, are in :mod:`sandbox.telegram.media`. Not modelled: other media sent by the bot
 (those methods answer 404 like any unknown method).
 """
 
@@ -32,29 +32,6 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
-from bot.sandbox.telegram.formatting import (
-    Entity,
-    EntityParseError,
-    FormattedText,
-    find_bot_commands,
-    parse_text,
-    trim,
-    utf16_length,
-    with_bot_commands,
-)
-from bot.sandbox.telegram.markup import Markup, parse_reply_markup
-from bot.sandbox.telegram.media import InlineMode, MediaMethods
-from bot.sandbox.telegram.models import (
-    ApiCall,
-    ApiError,
-    BotCommand,
-    CallbackAnswer,
-    ChatMessage,
-)
-from bot.sandbox.telegram.ratelimit import RateLimiter
-from bot.sandbox.telegram.state import Chat, Member, Person, Signal
-from bot.sandbox.telegram.users import SandboxGroup, SandboxUser
-from bot.sandbox.telegram.webhook import Queued, WebhookDelivery, chat_of
 from bot.telegram_limits import (
     BOT_COMMAND_DESCRIPTION_MAX,
     BOT_COMMAND_MAX_LENGTH,
@@ -66,6 +43,29 @@ from bot.telegram_limits import (
     RATE_LIMITED_METHODS,
     TelegramLimits,
 )
+from sandbox.telegram.formatting import (
+    Entity,
+    EntityParseError,
+    FormattedText,
+    find_bot_commands,
+    parse_text,
+    trim,
+    utf16_length,
+    with_bot_commands,
+)
+from sandbox.telegram.markup import Markup, parse_reply_markup
+from sandbox.telegram.media import InlineMode, MediaMethods
+from sandbox.telegram.models import (
+    ApiCall,
+    ApiError,
+    BotCommand,
+    CallbackAnswer,
+    ChatMessage,
+)
+from sandbox.telegram.ratelimit import RateLimiter
+from sandbox.telegram.state import Chat, Member, Person, Signal
+from sandbox.telegram.users import SandboxGroup, SandboxUser
+from sandbox.telegram.webhook import Queued, WebhookDelivery, chat_of
 
 __all__ = ["TelegramSandbox"]
 
@@ -333,7 +333,7 @@ class TelegramSandbox:
                 "getChat": self._get_chat,
             }.items()
         }
-        # Files and inline mode (bot/sandbox/telegram/media.py).
+        # Files and inline mode (sandbox/telegram/media.py).
         self.media = MediaMethods(self)
         self.inline = InlineMode(self)
         for name, handler in {**self.media.methods(), **self.inline.methods()}.items():

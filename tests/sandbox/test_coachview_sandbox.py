@@ -19,7 +19,7 @@ from bot.coachview.client import CoachviewClient
 from bot.coachview.guesses import Guess
 from bot.coachview.models import format_filter_date, parse_coachview_datetime
 from bot.errors import CoachviewUnavailable
-from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness, derive_participants
+from sandbox.coachview import SCOPES, CoachviewSandbox, Strictness, derive_participants
 from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are fixtures
     LIVE_OPLEIDING,
     LIVE_OPLEIDINGSSOORT,
@@ -634,7 +634,7 @@ async def test_runs_standalone_and_prints_how_to_connect(strict: bool):
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.sandbox.coachview",
+        "sandbox.coachview",
         "--port",
         "0",
         *(["--strict"] if strict else []),

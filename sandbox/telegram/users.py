@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 
-from bot.sandbox.telegram.formatting import Entity, find_bot_commands
-from bot.sandbox.telegram.models import (
+from sandbox.telegram.formatting import Entity, find_bot_commands
+from sandbox.telegram.models import (
     BotCommand,
     CallbackAnswer,
     ChatMessage,
@@ -23,10 +23,10 @@ from bot.sandbox.telegram.models import (
     InlineButton,
     ReplyKeyboard,
 )
-from bot.sandbox.telegram.state import Chat, Member, Person
+from sandbox.telegram.state import Chat, Person
 
 if TYPE_CHECKING:
-    from bot.sandbox.telegram.server import TelegramSandbox
+    from sandbox.telegram.server import TelegramSandbox
 
 __all__ = ["SandboxGroup", "SandboxUser"]
 
@@ -444,7 +444,7 @@ class SandboxUser(_ChatSide):
         """The command menu this person sees in the chat with the bot."""
         return self._sandbox.commands_for(self.person, self._chat)
 
-    # -- Inline mode (bot/sandbox/telegram/media.py) -----------------------------------------
+    # -- Inline mode (sandbox/telegram/media.py) -----------------------------------------
 
     async def inline(
         self,
@@ -510,10 +510,6 @@ class SandboxGroup(_ChatSide):
 
     def _who(self) -> str:
         return f"group {self._chat.title!r} ({self._chat.id})"
-
-    def add_member(self, user: SandboxUser, *, admin: bool = False) -> None:
-        """Add a person to the group."""
-        self._chat.members[user.id] = Member(user.person, admin=admin)
 
     def _member(self, user: SandboxUser) -> Person:
         if user.id not in self._chat.members:

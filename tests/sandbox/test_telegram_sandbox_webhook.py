@@ -18,8 +18,8 @@ import telegram
 from aiohttp import web
 from telegram.error import BadRequest, Conflict
 
-from bot.sandbox.telegram import TelegramSandbox
-from bot.sandbox.telegram.webhook import NOT_LOOPBACK, SECRET_HEADER
+from sandbox.telegram import TelegramSandbox
+from sandbox.telegram.webhook import NOT_LOOPBACK, SECRET_HEADER
 from tests.harness import free_socket, wait_until
 
 pytest_plugins = ("tests.telegram_fixtures",)

@@ -5,7 +5,8 @@ they walk the UTF-8 bytes, so the byte offsets in their error messages are the o
 reports, and they count entity offsets in UTF-16 code units as the Bot API does. The error
 texts are tdlib's; the server prefixes them with ``Bad Request: can't parse entities:``.
 
-What is not modelled: the automatic detection of URLs, e-mail addresses, mentions, hashtags
+What is not modelled: the Markdown and MarkdownV2 parse modes (the bot sends HTML only; they
+are refused as unsupported), the automatic detection of URLs, e-mail addresses, mentions, hashtags
 and phone numbers (only ``bot_command`` entities are detected), and the ``tg-time`` tag.
 
 One deliberate deviation: Telegram keeps an ``&`` that does not start a known HTML entity as a
@@ -27,8 +28,6 @@ __all__ = [
     "FormattedText",
     "find_bot_commands",
     "parse_html",
-    "parse_markdown",
-    "parse_markdown_v2",
     "parse_text",
     "utf16_length",
 ]
@@ -413,296 +412,6 @@ def _close_html_entity(tag: _OpenTag, utf16: int, inner: bytes, entities: list[E
         entities.append(Entity(kind, offset, length))
 
 
-# -- MarkdownV2 ------------------------------------------------------------------------------
-
-_V2_NAMES = {
-    "bold": "Bold",
-    "italic": "Italic",
-    "underline": "Underline",
-    "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler",
-    "code": "Code",
-    "pre": "Pre",
-    "pre_code": "PreCode",
-    "text_link": "TextUrl",
-    "custom_emoji": "CustomEmoji",
-    "blockquote": "BlockQuote",
-}
-
-
-@dataclass(slots=True)
-class _OpenV2:
-    kind: str
-    argument: str
-    utf16_offset: int
-    byte_offset: int
-    out_offset: int
-
-
-def _reserved(character: int) -> EntityParseError:
-    return EntityParseError(
-        f"Character '{chr(character)}' is reserved and must be escaped with the preceding '\\'"
-    )
-
-
-def parse_markdown_v2(source: str) -> FormattedText:  # noqa: PLR0912, PLR0915 - tdlib's shape
-    """Parse Telegram's MarkdownV2 style (tdlib ``parse_markdown_v2``).
-
-    Expandable block quotations (``**>``) and custom emoji are not supported.
-    """
-    text = _Bytes(source)
-    out = bytearray()
-    entities: list[Entity] = []
-    nested: list[_OpenV2] = []
-    utf16 = 0
-    have_blockquote = False
-    i = 0
-    while i < text.size:
-        c = text[i]
-        if c == ord("\\") and 0 < text[i + 1] <= 126:
-            i += 1
-            utf16 += 1
-            out.append(text[i])
-            i += 1
-            continue
-        reserved = b"_*[]()~`>#+-=|{}.!\n"
-        if nested and nested[-1].kind in ("code", "pre", "pre_code"):
-            reserved = b"`"
-        if c not in reserved:
-            utf16 += _utf16_units(c)
-            out.append(c)
-            i += 1
-            continue
-
-        is_end = False
-        if nested:
-            top = nested[-1].kind
-            if (
-                have_blockquote
-                and c == ord("\n")
-                and (i + 1 == text.size or text[i + 1] != ord(">"))
-            ):
-                is_end = True
-            elif top == "bold":
-                is_end = c == ord("*")
-            elif top == "italic":
-                is_end = c == ord("_") and text[i + 1] != ord("_")
-            elif top == "code":
-                is_end = c == ord("`")
-            elif top in ("pre", "pre_code"):
-                is_end = c == ord("`") and text[i + 1] == ord("`") and text[i + 2] == ord("`")
-            elif top == "text_link":
-                is_end = c == ord("]")
-            elif top == "underline":
-                is_end = c == ord("_") and text[i + 1] == ord("_")
-            elif top == "strikethrough":
-                is_end = c == ord("~")
-            elif top == "spoiler":
-                is_end = c == ord("|") and text[i + 1] == ord("|")
-
-        if not is_end:
-            kind = ""
-            argument = ""
-            byte_offset = i
-            if c == ord("_"):
-                if text[i + 1] == ord("_"):
-                    kind = "underline"
-                    i += 1
-                else:
-                    kind = "italic"
-            elif c == ord("*"):
-                kind = "bold"
-            elif c == ord("~"):
-                kind = "strikethrough"
-            elif c == ord("|"):
-                if text[i + 1] != ord("|"):
-                    raise _reserved(c)
-                i += 1
-                kind = "spoiler"
-            elif c == ord("["):
-                kind = "text_link"
-            elif c == ord("`"):
-                if text[i + 1] == ord("`") and text[i + 2] == ord("`"):
-                    i += 3
-                    kind = "pre"
-                    language_end = i
-                    while text[language_end] not in _SPACE and text[language_end] != ord("`"):
-                        language_end += 1
-                    if (
-                        i != language_end
-                        and language_end < text.size
-                        and text[language_end] != ord("`")
-                    ):
-                        kind = "pre_code"
-                        argument = text.slice(i, language_end)
-                        i = language_end
-                    if text[i] in (ord("\n"), ord("\r")):
-                        if text[i + 1] in (ord("\n"), ord("\r")) and text[i] != text[i + 1]:
-                            i += 2
-                        else:
-                            i += 1
-                    i -= 1
-                else:
-                    kind = "code"
-            elif c == ord("\n"):
-                utf16 += 1
-                out.append(c)
-                if i + 1 < text.size and text[i + 1] == ord(">"):
-                    i += 1
-                    if not have_blockquote:
-                        kind = "blockquote"
-                        have_blockquote = True
-            elif c == ord(">") and i == 0:
-                kind = "blockquote"
-                have_blockquote = True
-            else:
-                raise _reserved(c)
-            if kind:
-                nested.append(_OpenV2(kind, argument, utf16, byte_offset, len(out)))
-            i += 1
-            continue
-
-        # the end of an entity
-        top_entity = nested[-1]
-        if c == ord("\n") and top_entity.kind != "blockquote":
-            raise EntityParseError(
-                f"Can't find end of {_V2_NAMES[top_entity.kind]} entity at byte offset "
-                f"{top_entity.byte_offset}"
-            )
-        skip = utf16 == top_entity.utf16_offset
-        extra: tuple[tuple[str, Any], ...] = ()
-        kind = top_entity.kind
-        if kind in ("underline", "spoiler"):
-            i += 1
-        elif kind in ("pre", "pre_code"):
-            i += 2
-        elif kind == "text_link":
-            if text[i + 1] != ord("("):
-                url = bytes(out[top_entity.out_offset :]).decode("utf-8", "replace")
-            else:
-                i += 2
-                url_begin = i
-                url_bytes = bytearray()
-                while i < text.size and text[i] != ord(")"):
-                    if text[i] == ord("\\") and 0 < text[i + 1] <= 126:
-                        url_bytes.append(text[i + 1])
-                        i += 2
-                        continue
-                    url_bytes.append(text[i])
-                    i += 1
-                if text[i] != ord(")"):
-                    raise EntityParseError(f"Can't find end of a URL at byte offset {url_begin}")
-                url = url_bytes.decode("utf-8", "replace")
-            link = _link_entity(url, top_entity.utf16_offset, utf16 - top_entity.utf16_offset)
-            if link is None:
-                skip = True
-            else:
-                extra = link.extra
-        elif kind == "blockquote":
-            have_blockquote = False
-            out.append(c)
-            utf16 += 1
-        if not skip:
-            offset = top_entity.utf16_offset
-            if kind == "pre_code":
-                language = (("language", top_entity.argument),)
-                entities.append(Entity("pre", offset, utf16 - offset, language))
-            else:
-                entities.append(Entity(kind, offset, utf16 - offset, extra))
-        nested.pop()
-        i += 1
-
-    if have_blockquote and nested and nested[-1].kind == "blockquote":
-        offset = nested[-1].utf16_offset
-        if utf16 != offset:
-            entities.append(Entity("blockquote", offset, utf16 - offset))
-        nested.pop()
-    if nested:
-        raise EntityParseError(
-            f"Can't find end of {_V2_NAMES[nested[-1].kind]} entity at byte offset "
-            f"{nested[-1].byte_offset}"
-        )
-    return FormattedText(out.decode("utf-8", "replace"), _sorted(entities))
-
-
-def parse_markdown(source: str) -> FormattedText:  # noqa: PLR0912, PLR0915 - tdlib's shape
-    """Parse the legacy Markdown style (tdlib ``parse_markdown``)."""
-    text = _Bytes(source)
-    out = bytearray()
-    entities: list[Entity] = []
-    utf16 = 0
-    i = 0
-    while i < text.size:
-        c = text[i]
-        if c == ord("\\") and chr(text[i + 1]) in "_*`[" and text[i + 1]:
-            out.append(text[i + 1])
-            utf16 += 1
-            i += 2
-            continue
-        if chr(c) not in "_*`[":
-            utf16 += _utf16_units(c)
-            out.append(c)
-            i += 1
-            continue
-        begin = i
-        end_character = ord("]") if c == ord("[") else c
-        i += 1
-        language = ""
-        is_pre = False
-        if c == ord("`") and text[i] == ord("`") and text[i + 1] == ord("`"):
-            i += 2
-            is_pre = True
-            language_end = i
-            while text[language_end] not in _SPACE and text[language_end] != ord("`"):
-                language_end += 1
-            if i != language_end and language_end < text.size and text[language_end] != ord("`"):
-                language = text.slice(i, language_end)
-                i = language_end
-            if text[i] in (ord("\n"), ord("\r")):
-                if text[i + 1] in (ord("\n"), ord("\r")) and text[i] != text[i + 1]:
-                    i += 2
-                else:
-                    i += 1
-        entity_offset = utf16
-        entity_out = len(out)
-        while i < text.size and (
-            text[i] != end_character
-            or (is_pre and not (text[i + 1] == ord("`") and text[i + 2] == ord("`")))
-        ):
-            utf16 += _utf16_units(text[i])
-            out.append(text[i])
-            i += 1
-        if i >= text.size:
-            raise EntityParseError(f"Can't find end of the entity starting at byte offset {begin}")
-        if utf16 != entity_offset:
-            length = utf16 - entity_offset
-            if c == ord("_"):
-                entities.append(Entity("italic", entity_offset, length))
-            elif c == ord("*"):
-                entities.append(Entity("bold", entity_offset, length))
-            elif c == ord("["):
-                url = bytes(out[entity_out:]).decode("utf-8", "replace")
-                if text[i + 1] == ord("("):
-                    i += 2
-                    url_bytes = bytearray()
-                    while i < text.size and text[i] != ord(")"):
-                        url_bytes.append(text[i])
-                        i += 1
-                    url = url_bytes.decode("utf-8", "replace")
-                link = _link_entity(url, entity_offset, length)
-                if link is not None:
-                    entities.append(link)
-            elif is_pre:
-                extra = (("language", language),) if language else ()
-                entities.append(Entity("pre", entity_offset, length, extra))
-            else:
-                entities.append(Entity("code", entity_offset, length))
-        if is_pre:
-            i += 2
-        i += 1
-    return FormattedText(out.decode("utf-8", "replace"), _sorted(entities))
-
-
 # -- Plain text: trimming and bot commands --------------------------------------------------
 
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
@@ -770,16 +479,12 @@ def trim(formatted: FormattedText) -> FormattedText:
 
 
 def parse_text(text: str, parse_mode: str | None) -> FormattedText:
-    """Parse ``text`` in ``parse_mode`` (HTML, MarkdownV2, Markdown or None), trim it and add
-    the bot commands Telegram would detect; raise :class:`EntityParseError` or ``ValueError``
-    for an unknown parse mode."""
+    """Parse ``text`` in ``parse_mode`` (HTML or None: the bot uses no other), trim it and add
+    the bot commands Telegram would detect; raise :class:`EntityParseError`, or ``ValueError``
+    for another parse mode (Markdown and MarkdownV2 are not modelled)."""
     mode = (parse_mode or "").lower()
     if mode == "html":
         formatted = parse_html(text)
-    elif mode == "markdownv2":
-        formatted = parse_markdown_v2(text)
-    elif mode == "markdown":
-        formatted = parse_markdown(text)
     elif mode == "":
         formatted = FormattedText(text)
     else:

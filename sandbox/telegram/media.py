@@ -23,16 +23,6 @@ import struct
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.telegram.formatting import EntityParseError, FormattedText, parse_text
-from bot.sandbox.telegram.markup import Markup, parse_reply_markup
-from bot.sandbox.telegram.models import (
-    ApiError,
-    ChatMessage,
-    InlineAnswer,
-    InlineResult,
-    SentFile,
-)
-from bot.sandbox.telegram.state import Chat, Person, Signal
 from bot.telegram_limits import (
     CAPTION_MAX,
     INLINE_QUERY_TIMEOUT,
@@ -40,11 +30,21 @@ from bot.telegram_limits import (
     INLINE_RESULTS_MAX,
     MESSAGE_TEXT_MAX,
 )
+from sandbox.telegram.formatting import EntityParseError, FormattedText, parse_text
+from sandbox.telegram.markup import Markup, parse_reply_markup
+from sandbox.telegram.models import (
+    ApiError,
+    ChatMessage,
+    InlineAnswer,
+    InlineResult,
+    SentFile,
+)
+from sandbox.telegram.state import Chat, Person, Signal
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from bot.sandbox.telegram.server import TelegramSandbox, _Params
+    from sandbox.telegram.server import TelegramSandbox, _Params
 
 __all__ = ["InlineMode", "MediaMethods"]
 

@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox.telegram import SandboxUser, TelegramSandbox
+from sandbox.telegram import SandboxUser, TelegramSandbox
 from tests.telegram_helpers import AnyApplication, build_application, polling
 
 pytest_plugins = ("tests.telegram_fixtures",)

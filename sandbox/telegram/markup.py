@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox.telegram.models import ApiError, InlineButton, KeyboardButton, ReplyKeyboard
 from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES
+from sandbox.telegram.models import ApiError, InlineButton, KeyboardButton, ReplyKeyboard
 
 __all__ = ["Markup", "parse_reply_markup"]
 

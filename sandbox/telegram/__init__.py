@@ -14,7 +14,8 @@ documents and inline mode), ``ratelimit`` (the limits of :mod:`bot.telegram_limi
 ``models`` (what tests read), ``state`` (chats and people).
 """
 
-from bot.sandbox.telegram.models import (
+from bot.telegram_limits import TelegramLimits
+from sandbox.telegram.models import (
     ApiCall,
     ApiError,
     BotCommand,
@@ -27,9 +28,8 @@ from bot.sandbox.telegram.models import (
     ReplyKeyboard,
     SentFile,
 )
-from bot.sandbox.telegram.server import TelegramSandbox
-from bot.sandbox.telegram.users import SandboxGroup, SandboxUser
-from bot.telegram_limits import TelegramLimits
+from sandbox.telegram.server import TelegramSandbox
+from sandbox.telegram.users import SandboxGroup, SandboxUser
 
 __all__ = [
     "ApiCall",
