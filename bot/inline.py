@@ -35,6 +35,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
+from bot import courses
 from bot.coachview.locations import run_location
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.errors import CoachviewError
@@ -42,7 +43,6 @@ from bot.i18n import Translator, esc, translator
 from bot.links import deep_link
 from bot.services import BotContext, Services
 from bot.telegram_limits import INLINE_RESULTS_MAX
-from conversations import courses
 
 __all__ = ["RESULTS_TTL", "InlineResults", "register"]
 

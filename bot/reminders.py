@@ -20,12 +20,12 @@ from typing import Final
 
 from sqlmodel import Session
 
+from bot.callbacks import CallbackData
 from bot.enrollment import Enrollment
 from bot.i18n import esc, pick_language, translator
 from bot.services import Services
 from bot.store import drafts, notifications
 from bot.store.models import Draft
-from conversations.engine import CallbackData
 
 __all__ = ["RESUME", "DraftKeeper"]
 

@@ -53,6 +53,7 @@ from typing import Any, Final
 
 from sqlmodel import Session
 
+from bot.callbacks import open_button_data
 from bot.coachview.models import CreatedWebaanvraag, Opleiding
 from bot.coachview.webaanvraag import run_ids
 from bot.course_reminders import plan_reminder, queue_calendar, reminder_button
@@ -533,7 +534,8 @@ class SubmissionWorker:
         text += "\n" + staff_summary(st, entry.summary)
         # The staff lookup's button (bot/staff.py): by id, or by number when Coachview
         # answered without the id.
-        button = {"text": st._("🔎 Open"), "callback_data": f"s:o:{created.id or created.nummer}"}
+        data = open_button_data(created.id or created.nummer)
+        button = {"text": st._("🔎 Open"), "callback_data": data}
         markup = {"inline_keyboard": [[button]]}
         notifications.enqueue(
             session,

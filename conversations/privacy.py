@@ -25,6 +25,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot import courses
 from bot.config import Settings
 from bot.enrollment import Enrollment
 from bot.i18n import Translator, esc, translator
@@ -33,7 +34,6 @@ from bot.services import BotContext, Services
 from bot.store import privacy
 from bot.store.models import Draft, DraftStatus, OutboxEntry, OutboxStatus
 from bot.telegram_limits import MESSAGE_TEXT_MAX
-from conversations import courses
 from conversations.fields import readable_phone
 from conversations.handlers import LANGUAGE_NAMES
 
