@@ -51,7 +51,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.db import open_engine
 from bot.store.models import OutboxEntry, OutboxStatus
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from sandbox.coachview import CoachviewSandbox, FaultRule
 from sandbox.telegram import SandboxUser, TelegramSandbox
 

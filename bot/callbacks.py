@@ -6,10 +6,10 @@ forge it). Each family starts with its own prefix, and its handler is registered
 prefix as its pattern:
 
 - ``e<draft>.<version>.<action>``: a step of the enrollment (:class:`CallbackData`); written by
-  the conversation and by the draft reminder (:mod:`bot.reminders`).
+  the conversation and by the draft reminder (:mod:`bot.workers.reminders`).
 - ``s:o:<key>``, ``s:r:<count>:<page>``, ``s:f:<page>:<text>``: the staff look-ups
   (:mod:`bot.staff`); ``s:o:`` is written by the staff notice of a new enrollment too
-  (:mod:`bot.submission`).
+  (:mod:`bot.workers.submission`).
 
 A family that one module alone writes and reads keeps its prefix there (``lang:`` and ``pv:``
 in the conversation, ``l:`` in :mod:`bot.links`).
@@ -24,7 +24,7 @@ from telegram import CallbackQuery, Update, User
 
 from bot.i18n import translator
 from bot.services import BotContext
-from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 
 __all__ = [
     "STAFF_FIND",

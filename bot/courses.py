@@ -22,7 +22,7 @@ from typing import Final, Protocol
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.enrollment import CourseChoice
 from bot.i18n import Translator, esc
-from bot.telegram_limits import MESSAGE_TEXT_MAX
+from bot.telegram.limits import MESSAGE_TEXT_MAX
 
 __all__ = [
     "Catalogue",

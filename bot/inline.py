@@ -42,7 +42,7 @@ from bot.errors import CoachviewError
 from bot.i18n import Translator, esc, translator
 from bot.links import deep_link
 from bot.services import BotContext, Services
-from bot.telegram_limits import INLINE_RESULTS_MAX
+from bot.telegram.limits import INLINE_RESULTS_MAX
 
 __all__ = ["RESULTS_TTL", "InlineResults", "register"]
 

@@ -80,8 +80,8 @@ from bot.errors import (
 from bot.i18n import LANGUAGES, N_, Translator, esc, translator
 from bot.menu import COMMANDS as EVERYONES_COMMANDS
 from bot.services import BotContext, Services
-from bot.submission import REFERENCE_PREFIX
-from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES, MESSAGE_TEXT_MAX
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES, MESSAGE_TEXT_MAX
+from bot.workers.submission import REFERENCE_PREFIX
 
 __all__ = [
     "COMMANDS",

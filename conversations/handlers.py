@@ -38,11 +38,11 @@ from bot.enrollment import Enrollment
 from bot.errors import CatalogueUnavailable, CoachviewNotFound, CoachviewRejected, DraftConflict
 from bot.i18n import LANGUAGES, Language, Translator, translator
 from bot.menu import COMMANDS
-from bot.reminders import RESUME
 from bot.services import BotContext, Services
 from bot.store import drafts, outbox
 from bot.store.models import DraftStatus
-from bot.submission import new_reference
+from bot.workers.reminders import RESUME
+from bot.workers.submission import new_reference
 from conversations import enrollment as flow
 from conversations.engine import (
     AGAIN,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from tests.harness import RunningBot, running_bot

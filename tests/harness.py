@@ -32,7 +32,7 @@ from bot.config import Settings, load_settings
 from bot.services import Services
 from bot.serving import serve
 from bot.store.models import Draft, DraftStatus, OutboxEntry
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import CallbackAnswer, ChatMessage, SandboxUser, TelegramSandbox

@@ -10,11 +10,11 @@
 
 Modules: ``server`` (the HTTP server and the Bot API methods), ``users`` (the user side),
 ``formatting`` (parse modes and entities), ``markup`` (keyboards), ``media`` (photos,
-documents and inline mode), ``ratelimit`` (the limits of :mod:`bot.telegram_limits`),
+documents and inline mode), ``ratelimit`` (the limits of :mod:`bot.telegram.limits`),
 ``models`` (what tests read), ``state`` (chats and people).
 """
 
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from sandbox.telegram.models import (
     ApiCall,
     ApiError,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 from sandbox.telegram.models import ApiError, InlineButton, KeyboardButton, ReplyKeyboard
 
 __all__ = ["Markup", "parse_reply_markup"]

@@ -23,7 +23,7 @@ import struct
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.telegram_limits import (
+from bot.telegram.limits import (
     CAPTION_MAX,
     INLINE_QUERY_TIMEOUT,
     INLINE_RESULT_ID_MAX_BYTES,

@@ -1,4 +1,4 @@
-"""The sandbox's enforcement of :class:`~bot.telegram_limits.TelegramLimits`.
+"""The sandbox's enforcement of :class:`~bot.telegram.limits.TelegramLimits`.
 
 Time is the monotonic clock, not the sandbox's :class:`~bot.clock.Clock`: the bot's pacer waits
 in real time, so a limit measured on a clock that stands still would never let it through.
@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 
 __all__ = ["RateLimiter"]
 

@@ -32,7 +32,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
-from bot.telegram_limits import (
+from bot.telegram.limits import (
     BOT_COMMAND_DESCRIPTION_MAX,
     BOT_COMMAND_MAX_LENGTH,
     BOT_COMMANDS_MAX,

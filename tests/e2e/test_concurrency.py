@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.clock import ManualClock
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox

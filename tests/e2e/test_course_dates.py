@@ -16,8 +16,8 @@ from icalendar import Calendar
 from sqlmodel import Session, select
 
 from bot.clock import ManualClock
-from bot.course_reminders import CourseReminderKeeper
 from bot.store.models import CourseReminder, CourseReminderStatus
+from bot.workers.course_reminders import CourseReminderKeeper
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import ChatMessage, TelegramSandbox
 from tests.harness import Person, RunningBot, running_bot

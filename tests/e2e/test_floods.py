@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.floods import FloodGuard
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox

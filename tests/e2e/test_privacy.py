@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.retention import Retention
 from bot.store.models import OutboxStatus
+from bot.workers.retention import Retention
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.enrolling import FAST, WEBAANVRAGEN, reference_of, remark_of

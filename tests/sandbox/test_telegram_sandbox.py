@@ -26,7 +26,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken
 
 from bot.clock import ManualClock
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from sandbox.telegram import TelegramSandbox
 from tests.telegram_helpers import make_bot, refused
 

@@ -12,7 +12,7 @@ import pytest
 import telegram
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from sandbox.telegram import TelegramSandbox
 from sandbox.telegram.ratelimit import RateLimiter
 from tests.telegram_helpers import make_bot, refused

@@ -20,7 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import ChosenInlineResultHandler, InlineQueryHandler
 
 from bot.clock import ManualClock
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from sandbox.telegram import TelegramSandbox
 from tests.harness import wait_until
 from tests.telegram_helpers import build_application, polling, refused

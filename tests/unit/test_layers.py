@@ -89,7 +89,7 @@ def test_no_lower_layer_imports_a_higher_one() -> None:
     ("relative", "module"),
     [
         ("bot/staff.py", "conversations.handlers"),
-        ("bot/reminders.py", "conversations"),
+        ("bot/workers/reminders.py", "conversations"),
         ("bot/preflight.py", "sandbox.coachview"),
         ("conversations/handlers.py", "sandbox"),
         ("bot/app.py", "sandbox.telegram"),

@@ -3,7 +3,7 @@
 Confirmations, staff notices, alerts and reminders are rows in ``notifications`` (written in the
 same transaction as what they report). This sender delivers them oldest first, one message per
 chat each round, so a chat with a long queue (a staff group after a burst of enrollments) never
-holds back the others. The pacing is the bot's rate limiter's (``bot/telegram_rate.py``): a
+holds back the others. The pacing is the bot's rate limiter's (``bot/telegram/rate.py``): a
 notification goes as a *background* message, which keeps to each chat's rate and to a share of
 the overall rate, leaving room for the conversations' replies; a chat that is not ready is
 skipped for this round. A 429 holds that chat back for Telegram's ``retry_after`` and a network
@@ -34,7 +34,7 @@ from telegram.ext import ExtBot
 from bot.services import Services
 from bot.store import notifications
 from bot.store.models import Notification
-from bot.telegram_rate import TelegramRateLimiter
+from bot.telegram.rate import TelegramRateLimiter
 
 __all__ = ["Notifier"]
 

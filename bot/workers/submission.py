@@ -56,7 +56,6 @@ from sqlmodel import Session
 from bot.callbacks import open_button_data
 from bot.coachview.models import CreatedWebaanvraag, Opleiding
 from bot.coachview.webaanvraag import run_ids
-from bot.course_reminders import plan_reminder, queue_calendar, reminder_button
 from bot.errors import (
     CoachviewError,
     CoachviewForbidden,
@@ -69,6 +68,7 @@ from bot.i18n import LANGUAGES, Language, esc, translator
 from bot.services import Services
 from bot.store import notifications, outbox
 from bot.store.models import OutboxEntry
+from bot.workers.course_reminders import plan_reminder, queue_calendar, reminder_button
 
 __all__ = ["SubmissionWorker", "is_rejection", "new_reference", "staff_summary"]
 

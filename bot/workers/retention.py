@@ -15,7 +15,7 @@ database do each round once. A round
 - finishes the erasures asked for with /forget while an enrollment was on its way: once it
   arrived and its confirmation went out, it is erased and staff are told its number.
 
-Abandoned drafts are deleted by :class:`bot.reminders.DraftKeeper` (``DRAFT_RETENTION``).
+Abandoned drafts are deleted by :class:`bot.workers.reminders.DraftKeeper` (``DRAFT_RETENTION``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ Every Bot API call goes through :class:`TelegramRateLimiter` (PTB's ``BaseRateLi
 
 All pacing is on the monotonic clock: it is about Telegram's real seconds, whatever the
 program's clock says (tests move that one). The numbers come from
-:class:`~bot.telegram_limits.TelegramLimits`, which the Telegram sandbox enforces too.
+:class:`~bot.telegram.limits.TelegramLimits`, which the Telegram sandbox enforces too.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.telegram_limits import RATE_LIMITED_METHODS, TelegramLimits
+from bot.telegram.limits import RATE_LIMITED_METHODS, TelegramLimits
 
 __all__ = ["TelegramRateLimiter"]
 
