@@ -12,8 +12,10 @@ MO     := locales/nl/LC_MESSAGES/messages.mo locales/en/LC_MESSAGES/messages.mo
 
 .PHONY: run test lint typecheck check-catalogs catalogs lock bench clean
 
+# Without TELEGRAM_BOT_TOKEN (in the environment or .env) `enrollbot demo`, else the bot.
 run: $(VENV)/.installed $(MO)
-	$(BIN)/enrollbot
+	$(BIN)/enrollbot $$($(BIN)/python -c "from bot.config import load_settings as s; \
+print('demo' if s().demo else 'run')" 2>/dev/null || echo run)
 
 test: $(VENV)/.installed-test $(MO) lint typecheck check-catalogs
 	$(BIN)/python -m pytest -n 3

@@ -36,7 +36,7 @@ from bench.scenarios import (
     starts,
     webhook,
 )
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 
 SCENARIOS = ("load", "offered", "drafts", "flood", "starts")
 EXTRA = ("webhook",)

@@ -49,11 +49,11 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.sandbox.coachview import CoachviewSandbox, FaultRule
-from bot.sandbox.telegram import SandboxUser, TelegramSandbox
 from bot.store.db import open_engine
 from bot.store.models import OutboxEntry, OutboxStatus
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
+from sandbox.coachview import CoachviewSandbox, FaultRule
+from sandbox.telegram import SandboxUser, TelegramSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBAANVRAGEN = "/api/v1/Webaanvragen"

@@ -7,7 +7,7 @@ timeouts), same concurrency (as many updates at once as connections,
 what python-telegram-bot itself costs; the bot is measured against it.
 
 The transport is PTB's default (``HTTPXRequest``): the issue's floor is a bare PTB bot.
-``ECHO_HTTP=aiohttp`` puts it on the bot's own transport (``bot/telegram_http.py``) instead,
+``ECHO_HTTP=aiohttp`` puts it on the bot's own transport (``bot/telegram/http.py``) instead,
 which shows the bot's own work alone (``BENCH_FLOOR_HTTP=aiohttp python -m bench ...``;
 bench/README.md).
 """
@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest
 
 # The bot's own setting, read without importing bot.app (and all the bot) into the floor.
 CONCURRENT_UPDATES = 64

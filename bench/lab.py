@@ -28,7 +28,7 @@ from bench.people import Outcome, Script, all_at_once
 from bench.proc import BotUnderTest, Usage
 from bench.stats import percentile
 from bench.telegram import MeasuredTelegram
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 
 __all__ = [
     "Kind",

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.sandbox.telegram import SandboxUser, TelegramSandbox
+from sandbox.telegram import SandboxUser, TelegramSandbox
 
 __all__ = [
     "Action",

@@ -365,7 +365,7 @@ def _floor_transport(floor_http: str) -> str:
         )
     return (
         "The echo floor is bare PTB and speaks HTTP over httpx, PTB's default; the bot speaks "
-        "it over aiohttp (`bot/telegram_http.py`), which costs less per call: a ratio includes "
+        "it over aiohttp (`bot/telegram/http.py`), which costs less per call: a ratio includes "
         "that saving. `bench/README.md` has the ratios on one transport."
     )
 

@@ -42,7 +42,7 @@ from bench.lab import (
 )
 from bench.people import Action, Script, at_fixed_rate, echo_script, enrollment_script
 from bench.stats import percentile
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 
 __all__ = ["PROFILES", "Config", "drafts", "flood", "load", "offered", "starts", "webhook"]
 

@@ -11,7 +11,7 @@ side of the wire, timed with ``time.perf_counter`` in this process:
 * **The real limits, counted not enforced.** The sandbox runs without limits (a simulated
   person answers in microseconds, and the bot's replies do not go through its pacer, so the
   real per-chat limit would only measure the simulation). Each ``sendMessage`` is also offered
-  to a :class:`~bot.sandbox.telegram.ratelimit.RateLimiter` with Telegram's real overall limit
+  to a :class:`~sandbox.telegram.ratelimit.RateLimiter` with Telegram's real overall limit
   (30 messages a second): how many it would have refused, and how long a first-come
   first-served queue in front of that limit would have made the last message wait.
 * **Late answers.** Telegram refuses an ``answerCallbackQuery`` that comes more than about
@@ -29,9 +29,9 @@ import time
 from collections import Counter, deque
 from typing import Any
 
-from bot.sandbox.telegram import TelegramLimits, TelegramSandbox
-from bot.sandbox.telegram.models import ApiError, CallbackAnswer
-from bot.sandbox.telegram.ratelimit import RateLimiter
+from sandbox.telegram import TelegramLimits, TelegramSandbox
+from sandbox.telegram.models import ApiError, CallbackAnswer
+from sandbox.telegram.ratelimit import RateLimiter
 
 __all__ = ["LATE", "MeasuredTelegram"]
 

@@ -1,14 +1,16 @@
 """Command line: ``enrollbot`` (or ``python -m bot``).
 
-    enrollbot                     run the bot; without TELEGRAM_BOT_TOKEN, the local demo
+    enrollbot                     run the bot (TELEGRAM_BOT_TOKEN and COACHVIEW_BASE_URL set)
+    enrollbot demo                the local demo against the embedded sandboxes (a checkout's)
     enrollbot outbox              list pending, stuck and rejected submissions
     enrollbot outbox resend ID    queue a rejected submission again (after fixing its cause)
     enrollbot check               pre-flight check of the configuration (read-only)
     enrollbot migrate             bring the database to this version's schema
 
-Without ``COACHVIEW_BASE_URL`` the embedded Coachview sandbox serves the catalogue and takes
-the enrollments; without ``TELEGRAM_BOT_TOKEN`` the embedded Telegram sandbox stands in for
-Telegram and this terminal becomes the chat.
+In the demo (:mod:`bot.demo`), without ``COACHVIEW_BASE_URL`` the embedded Coachview sandbox
+serves the catalogue and takes the enrollments; without ``TELEGRAM_BOT_TOKEN`` the embedded
+Telegram sandbox stands in for Telegram and this terminal becomes the chat. The bot itself
+refuses to start without either: real enrollments never go into a sandbox.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.demo import SandboxMissing, require_sandboxes
 from bot.errors import SchemaNotCurrent
 
 logger = logging.getLogger("bot")
@@ -35,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="enrollbot", description="Enroll in courses through Telegram; submits to Coachview."
     )
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot (the default; the demo without a token)")
+    commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser(
+        "demo", help="the local demo: embedded sandboxes for Coachview and Telegram, if not set"
+    )
     box = commands.add_parser("outbox", help="submissions waiting for or refused by Coachview")
     box_commands = box.add_subparsers(dest="outbox_command")
     box_commands.add_parser("list", help="list pending, stuck and rejected submissions")
@@ -78,8 +84,8 @@ def _setup_logging(settings: Settings, *, demo: bool) -> None:
         logging.getLogger("telegram").setLevel(logging.INFO)
 
 
-async def run(settings: Settings) -> None:
-    """Run until interrupted (or, in the demo, until the person quits the chat)."""
+async def run(settings: Settings, *, demo: bool = False) -> None:
+    """Run until interrupted (or, in the demo's terminal chat, until the person quits)."""
     from bot.app import Runtime, build_application  # noqa: PLC0415 - fast --help
     from bot.serving import serve  # noqa: PLC0415
 
@@ -91,35 +97,13 @@ async def run(settings: Settings) -> None:
 
     async with contextlib.AsyncExitStack() as stack:
         overrides: dict[str, object] = {}
-        # The sandboxes are imported only when they serve: a bot with real credentials
-        # starts faster and smaller without them (bench/README.md).
-        if settings.coachview_base_url is None:
-            from bot.sandbox.coachview import CoachviewSandbox  # noqa: PLC0415
-
-            coachview = await stack.enter_async_context(CoachviewSandbox())
-            overrides.update(
-                coachview_base_url=coachview.url,
-                coachview_client_id=coachview.client_id,
-                coachview_client_secret=coachview.client_secret,
-            )
-            logger.warning("No COACHVIEW_BASE_URL: using the embedded Coachview sandbox.")
         chat = None
-        if settings.demo:
-            from bot.sandbox.chat import TerminalChat  # noqa: PLC0415
-            from bot.sandbox.telegram import TelegramSandbox  # noqa: PLC0415
+        if demo:
+            # The sandboxes are imported only for the demo: the bot itself never loads them.
+            from bot.demo import embed  # noqa: PLC0415
 
-            telegram = await stack.enter_async_context(TelegramSandbox())
-            overrides.update(token=telegram.token, telegram_api_url=telegram.url)
-            chat = TerminalChat(telegram, language_code=settings.default_language)
-            if not settings.staff_user_ids:
-                # The person at the terminal is staff too, and the staff chat is theirs: the
-                # demo shows the staff commands and the notifications as well.
-                settings = settings.model_copy(
-                    update={
-                        "staff_user_ids": frozenset({chat.user.id}),
-                        "staff_chat_id": settings.staff_chat_id or chat.user.id,
-                    }
-                )
+            embedded = await embed(stack, settings)
+            settings, overrides, chat = embedded.settings, embedded.overrides, embedded.chat
         runtime = Runtime.from_settings(settings, **overrides)
         application = build_application(settings, runtime)
         async with serve(application, settings, runtime):
@@ -132,6 +116,23 @@ async def run(settings: Settings) -> None:
             await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in (chat_task, stop_task):
                 task.cancel()
+
+
+def missing_for_the_bot(settings: Settings) -> str | None:
+    """Why the bot itself cannot run with ``settings`` (one line naming the ways out), or
+    ``None``: it needs a real Telegram token and a real Coachview."""
+    if settings.telegram_bot_token is None:
+        return (
+            "TELEGRAM_BOT_TOKEN is not set: set it (with COACHVIEW_BASE_URL) to run the bot, "
+            "or run `enrollbot demo` for the local demo"
+        )
+    if settings.coachview_base_url is None:
+        return (
+            "TELEGRAM_BOT_TOKEN is set but COACHVIEW_BASE_URL is not: set COACHVIEW_BASE_URL "
+            "(and its credentials), or run `enrollbot demo` to keep enrollments in the embedded "
+            "Coachview sandbox"
+        )
+    return None
 
 
 def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -197,10 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The table says everything; the client's warnings would repeat it.
             logging.basicConfig(level=logging.ERROR)
             return check_command(settings, strict_sandbox=args.strict_sandbox)
-        _setup_logging(settings, demo=settings.demo)
+        demo = args.command == "demo"
+        if not demo and (missing := missing_for_the_bot(settings)) is not None:
+            print(f"enrollbot: configuration error: {missing}", file=sys.stderr)
+            return 2
+        if demo:
+            require_sandboxes()  # before the demo's log file, as in the image
+        _setup_logging(settings, demo=demo and settings.demo)
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run(settings))
+            asyncio.run(run(settings, demo=demo))
     except SchemaNotCurrent as error:
+        print(f"enrollbot: {error}", file=sys.stderr)
+        return 2
+    except SandboxMissing as error:
         print(f"enrollbot: {error}", file=sys.stderr)
         return 2
     return 0

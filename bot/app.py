@@ -22,24 +22,25 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import course_reminders, inline, links, staff
+from bot import inline, links, staff
 from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.floods import FloodGuard, slow_down
 from bot.i18n import pick_language, translator
 from bot.metrics import ArrivalQueue, MeasuredProcessor, Metrics
-from bot.notify import Notifier
-from bot.reminders import DraftKeeper
-from bot.retention import Retention
 from bot.services import BotContext, BotData, Services
 from bot.store import migrations
 from bot.store.db import open_engine
-from bot.submission import SubmissionWorker
-from bot.telegram_http import AiohttpRequest
-from bot.telegram_limits import TelegramLimits
-from bot.telegram_rate import TelegramRateLimiter
+from bot.telegram.http import AiohttpRequest
+from bot.telegram.limits import TelegramLimits
+from bot.telegram.rate import TelegramRateLimiter
 from bot.updates import ChatOrderedProcessor, DurableBot, Inbox, UnpersistedApplication
+from bot.workers import course_reminders
+from bot.workers.notify import Notifier
+from bot.workers.reminders import DraftKeeper
+from bot.workers.retention import Retention
+from bot.workers.submission import SubmissionWorker
 from conversations import handlers as enrollment
 from conversations import privacy
 

@@ -63,9 +63,9 @@ class Settings(BaseSettings):
     draft_reminder_after: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
     draft_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
     submission_alert_after: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
-    # The outbox worker (bot/submission.py): how long a claimed row is reserved for one worker
-    # (a POST is given up after half of it), the first and the longest wait between attempts,
-    # how often the outbox is checked when nothing wakes the worker, and a pause switch.
+    # The outbox worker (bot/workers/submission.py): how long a claimed row is reserved for one
+    # worker (a POST is given up after half of it), the first and the longest wait between
+    # attempts, how often the outbox is checked when nothing wakes the worker, and a pause switch.
     submission_lease: timedelta = Field(default=timedelta(minutes=2), gt=timedelta(0))
     submission_retry_base: timedelta = Field(default=timedelta(seconds=5), gt=timedelta(0))
     submission_retry_max: timedelta = Field(default=timedelta(minutes=30), gt=timedelta(0))
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     def _patience_seconds(cls, value: Any) -> Any:
         return cls._seconds(value)
 
-    # -- Course reminders (bot/course_reminders.py): the message the day before a date starts --
+    # -- Course reminders (bot/workers/course_reminders.py): the message the day before a date --
     course_reminders: bool = True
     course_reminder_hour: int = Field(default=17, ge=7, le=20)
 
@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     coachview_reference_field: str = "opmerking"
     coachview_aanvraag_is_order: bool | None = None
 
-    # -- Privacy (/privacy, /mydata, /forget; bot/retention.py) ---------------------------------
+    # -- Privacy (/privacy, /mydata, /forget; bot/workers/retention.py) -------------------------
     # Whom people ask about their data (the provider's e-mail address or web page), shown by
     # /privacy and /forget when set; how long a sent enrollment keeps its personal fields.
     privacy_contact: str | None = None
@@ -308,7 +308,8 @@ class Settings(BaseSettings):
 
     @property
     def demo(self) -> bool:
-        """Without a bot token the program runs the local demo against the sandboxes."""
+        """Without a bot token only ``enrollbot demo`` runs (``make run`` starts it), with the
+        Telegram sandbox."""
         return self.telegram_bot_token is None
 
     @property

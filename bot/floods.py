@@ -10,7 +10,7 @@ can ask :func:`answering` (the conversation engine does, before it shows a quest
   update runs, later ones of the same chat may already be waiting: it is applied (the draft
   changes as always: nothing typed is lost) but not answered; the newest update of the backlog
   answers, with the state all of them left. Replies to one chat are also paced to Telegram's
-  per-chat rate (``bot/telegram_rate.py``), which is what lets a backlog form rather than a
+  per-chat rate (``bot/telegram/rate.py``), which is what lets a backlog form rather than a
   flood of replies.
 - **A burst.** When a chat sends more than ``messages`` updates within ``window`` seconds
   (``FLOOD_MESSAGES``, ``FLOOD_WINDOW``: 20 in 10 s), it is told once, in the person's

@@ -35,14 +35,14 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHandler
 
+from bot import courses
 from bot.coachview.locations import run_location
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.errors import CoachviewError
 from bot.i18n import Translator, esc, translator
 from bot.links import deep_link
 from bot.services import BotContext, Services
-from bot.telegram_limits import INLINE_RESULTS_MAX
-from conversations import courses
+from bot.telegram.limits import INLINE_RESULTS_MAX
 
 __all__ = ["RESULTS_TTL", "InlineResults", "register"]
 

@@ -40,13 +40,13 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
+from bot import courses
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.config import Settings
 from bot.errors import CoachviewError, CoachviewNotFound
 from bot.i18n import Translator, esc, translator
 from bot.services import BotContext
 from bot.staff import pressed_by_staff, staff_only, trouble
-from conversations import courses
 
 __all__ = ["deep_link", "qr_png", "qr_svg", "register"]
 

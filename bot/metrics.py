@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from bot.coachview.client import CoachviewClient
-    from bot.telegram_rate import TelegramRateLimiter
+    from bot.telegram.rate import TelegramRateLimiter
 
 __all__ = ["CONTENT_TYPE", "ArrivalQueue", "MeasuredProcessor", "Metrics", "update_kind"]
 

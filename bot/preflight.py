@@ -34,6 +34,7 @@ from bot.clock import Clock, SystemClock
 from bot.coachview.client import ENDPOINT_SCOPES, CoachviewClient
 from bot.coachview.guesses import FALLBACKS, Guess
 from bot.config import Settings
+from bot.demo import SandboxMissing, start_coachview, start_telegram
 from bot.errors import (
     CoachviewAuthError,
     CoachviewError,
@@ -420,7 +421,11 @@ def _check_questions(report: CheckReport, settings: Settings) -> None:
 def check_command(settings: Settings, *, strict_sandbox: bool = False) -> int:
     """Run the check (against embedded sandboxes where nothing is configured), print the
     table; 0 when the bot can take enrollments, else 1."""
-    report = asyncio.run(_check_with_sandboxes(settings, strict_sandbox=strict_sandbox))
+    try:
+        report = asyncio.run(_check_with_sandboxes(settings, strict_sandbox=strict_sandbox))
+    except SandboxMissing as error:
+        print(f"enrollbot check: without COACHVIEW_BASE_URL or TELEGRAM_BOT_TOKEN, {error}")
+        return 1
     print(report.render())
     return 0 if report.can_take_enrollments else 1
 
@@ -431,17 +436,11 @@ async def _check_with_sandboxes(settings: Settings, *, strict_sandbox: bool) -> 
         if strict_sandbox and settings.coachview_base_url is not None:
             print("--strict-sandbox has no effect: COACHVIEW_BASE_URL is set")
         if settings.coachview_base_url is None:
-            from bot.sandbox.coachview import CoachviewSandbox, Strictness  # noqa: PLC0415
-
-            coachview = await stack.enter_async_context(CoachviewSandbox())
-            if strict_sandbox:
-                coachview.strict = Strictness.evidence()
+            coachview = await start_coachview(stack, strict=strict_sandbox)
             coachview_url = coachview.url
             print("No COACHVIEW_BASE_URL: checking the embedded Coachview sandbox", coachview_url)
         if settings.telegram_bot_token is None:
-            from bot.sandbox.telegram import TelegramSandbox  # noqa: PLC0415
-
-            telegram = await stack.enter_async_context(TelegramSandbox())
+            telegram = await start_telegram(stack)
             telegram_url, telegram_token = telegram.url, telegram.token
             print("No TELEGRAM_BOT_TOKEN: checking the embedded Telegram sandbox", telegram_url)
         print()

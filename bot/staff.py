@@ -51,6 +51,13 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
 from bot.budgets import STAFF_SPENT
+from bot.callbacks import (
+    STAFF_FIND,
+    STAFF_OPEN,
+    STAFF_RECENT,
+    on_stale_button,
+    open_button_data,
+)
 from bot.coachview.client import ENDPOINT_SCOPES, CoachviewClient
 from bot.coachview.models import (
     Bedrijf,
@@ -71,15 +78,14 @@ from bot.errors import (
     CoachviewUnavailable,
 )
 from bot.i18n import LANGUAGES, N_, Translator, esc, translator
+from bot.menu import COMMANDS as EVERYONES_COMMANDS
 from bot.services import BotContext, Services
-from bot.submission import REFERENCE_PREFIX
-from bot.telegram_limits import CALLBACK_DATA_MAX_BYTES, MESSAGE_TEXT_MAX
-from conversations import handlers as enrollment
+from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES, MESSAGE_TEXT_MAX
+from bot.workers.submission import REFERENCE_PREFIX
 
 __all__ = [
     "COMMANDS",
     "lookup_text",
-    "open_button_data",
     "pressed_by_staff",
     "register",
     "set_commands",
@@ -106,7 +112,6 @@ RECENT_MAX: Final = 50
 SEARCH_MAX: Final = 50
 """The most results of one search that paging reaches (narrow the search for the rest)."""
 
-_OPEN, _RECENT, _FIND = "s:o:", "s:r:", "s:f:"
 _MENU_SET: Final = "staff_menu_set"
 _LONGEST_WAIT = 60.0  # seconds of Telegram's flood control a reply waits out before giving up
 
@@ -125,7 +130,7 @@ async def pressed_by_staff(update: Update, context: BotContext) -> bool:
     query = cast(CallbackQuery, update.callback_query)
     user = cast(User, update.effective_user)
     if user.id not in context.services.settings.staff_user_ids:
-        await enrollment.on_stale_button(update, context)
+        await on_stale_button(update, context)
         return False
     await query.answer()
     return True
@@ -161,7 +166,7 @@ async def _set_menu(bot: Bot, settings: Settings, user_id: int) -> bool:
             t = translator(language)
             code = None if language == "nl" else language
             staff = [BotCommand(name, t._(text)) for name, text in COMMANDS]
-            everyone = [BotCommand(name, t._(text)) for name, text in enrollment.COMMANDS]
+            everyone = [BotCommand(name, t._(text)) for name, text in EVERYONES_COMMANDS]
             await bot.set_my_commands(
                 everyone + staff, scope=BotCommandScopeChat(user_id), language_code=code
             )
@@ -184,11 +189,6 @@ async def _menu_on_first_update(update: Update, context: BotContext) -> None:
         return
     if not context.user_data.get(_MENU_SET):
         context.user_data[_MENU_SET] = await _set_menu(context.bot, settings, user.id)
-
-
-def open_button_data(key: str) -> str:
-    """The callback data of a button that opens the lookup of ``key`` (an id or a nummer)."""
-    return _OPEN + key
 
 
 # -- Commands -----------------------------------------------------------------------------------
@@ -272,14 +272,16 @@ async def on_button(update: Update, context: BotContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     data = query.data or ""
     kind, fields = data[:4], data[4:].split(":", 1)
-    if kind in (_OPEN, _RECENT, _FIND) and await _spent(update, context, chat_id, t):
+    if kind in (STAFF_OPEN, STAFF_RECENT, STAFF_FIND) and await _spent(
+        update, context, chat_id, t
+    ):
         return
-    if kind == _OPEN:
+    if kind == STAFF_OPEN:
         await _lookup(context, chat_id, t, data[4:])
-    elif kind == _RECENT and len(fields) == 2 and "".join(fields).isdigit():
+    elif kind == STAFF_RECENT and len(fields) == 2 and "".join(fields).isdigit():
         count, page = (int(field) for field in fields)
         await _recent(context, chat_id, t, min(count, RECENT_MAX), page=page, edit=message)
-    elif kind == _FIND and len(fields) == 2 and fields[0].isdigit() and fields[1]:
+    elif kind == STAFF_FIND and len(fields) == 2 and fields[0].isdigit() and fields[1]:
         await _search(context, chat_id, t, fields[1], page=int(fields[0]), edit=message)
     else:
         logger.info("staff button with unknown data ignored")
@@ -443,8 +445,8 @@ async def _recent(
         first=t.number(skip + 1), last=t.number(skip + len(items))
     )
     pages = (
-        _RECENT + f"{count}:{page - 1}" if page > 0 else None,
-        _RECENT + f"{count}:{page + 1}" if len(fetched) > want else None,
+        STAFF_RECENT + f"{count}:{page - 1}" if page > 0 else None,
+        STAFF_RECENT + f"{count}:{page + 1}" if len(fetched) > want else None,
     )
     text = list_text(t, title, items, courses)
     if missing:
@@ -482,8 +484,8 @@ async def _search(
         text=esc(text), first=t.number(skip + 1), last=t.number(skip + len(items))
     )
     pages = (
-        _FIND + f"{page - 1}:{text}" if page > 0 else None,
-        _FIND + f"{page + 1}:{text}" if len(found) > skip + PAGE_SIZE else None,
+        STAFF_FIND + f"{page - 1}:{text}" if page > 0 else None,
+        STAFF_FIND + f"{page + 1}:{text}" if len(found) > skip + PAGE_SIZE else None,
     )
     lines = list_text(t, title, items, courses)
     if len(found) == SEARCH_MAX and skip + PAGE_SIZE >= SEARCH_MAX:
@@ -515,7 +517,7 @@ def _search_text(text: str) -> str:
     a page button can carry it (cut to Telegram's 64 bytes of callback data)."""
     for separator in ",;":
         text = text.split(separator, 1)[0]
-    room = CALLBACK_DATA_MAX_BYTES - len(f"{_FIND}{SEARCH_MAX // PAGE_SIZE}:".encode())
+    room = CALLBACK_DATA_MAX_BYTES - len(f"{STAFF_FIND}{SEARCH_MAX // PAGE_SIZE}:".encode())
     return " ".join(text.split()).encode()[:room].decode(errors="ignore").strip()
 
 

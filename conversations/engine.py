@@ -48,6 +48,7 @@ from telegram.error import BadRequest
 
 from bot import floods
 from bot.budgets import TRIES_SPENT
+from bot.callbacks import CallbackData
 from bot.enrollment import Enrollment
 from bot.errors import CatalogueUnavailable
 from bot.i18n import N_, Translator, esc
@@ -61,7 +62,6 @@ __all__ = [
     "BACK",
     "SKIP",
     "Button",
-    "CallbackData",
     "Chat",
     "Engine",
     "Flow",
@@ -100,34 +100,6 @@ class Input:
     label: str = ""  # a pressed button: the question and the choice, as the chat keeps them
     phone: str = ""
     own_contact: bool = False
-
-
-@dataclass(frozen=True)
-class CallbackData:
-    """The data of one of our inline buttons: which draft, which version, which action."""
-
-    draft_id: int
-    version: int
-    action: str
-
-    def encode(self) -> str:
-        data = f"e{self.draft_id:x}.{self.version:x}.{self.action}"
-        if len(data.encode()) > 64:
-            raise ValueError(f"callback data over Telegram's 64 bytes: {data!r}")
-        return data
-
-    @classmethod
-    def decode(cls, data: object) -> CallbackData | None:
-        """The parsed data, or ``None`` when it is not ours or malformed (forged)."""
-        if not isinstance(data, str) or not data.startswith("e"):
-            return None
-        parts = data[1:].split(".", 2)
-        if len(parts) != 3 or not parts[2]:
-            return None
-        try:
-            return cls(int(parts[0], 16), int(parts[1], 16), parts[2])
-        except ValueError:
-            return None
 
 
 # -- What is sent -------------------------------------------------------------------------------

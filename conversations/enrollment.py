@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
+from bot import courses
 from bot.coachview.models import Opleidingssoort
 from bot.enrollment import Answer, Enrollment, Participant
 from bot.i18n import N_, Translator, esc
 from bot.questions import Question, Questions
-from conversations import courses
 from conversations import questions as extra
 from conversations.engine import BACK, ActionFn, Button, Flow, Prompt, Step, Turn
 from conversations.fields import (

@@ -28,23 +28,24 @@ from telegram.ext import (
     filters,
 )
 
+from bot import courses
 from bot.budgets import LOOKUPS_SPENT
+from bot.callbacks import CallbackData, on_stale_button
 from bot.catalogue import LINKED
 from bot.coachview.keys import guid, is_course_code
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Enrollment
 from bot.errors import CatalogueUnavailable, CoachviewNotFound, CoachviewRejected, DraftConflict
-from bot.i18n import LANGUAGES, N_, Language, Translator, translator
-from bot.reminders import RESUME
+from bot.i18n import LANGUAGES, Language, Translator, translator
+from bot.menu import COMMANDS
 from bot.services import BotContext, Services
 from bot.store import drafts, outbox
 from bot.store.models import DraftStatus
-from bot.submission import new_reference
-from conversations import courses
+from bot.workers.reminders import RESUME
+from bot.workers.submission import new_reference
 from conversations import enrollment as flow
 from conversations.engine import (
     AGAIN,
-    CallbackData,
     Chat,
     Engine,
     Input,
@@ -54,18 +55,10 @@ from conversations.engine import (
     retire_buttons,
 )
 
-__all__ = ["COMMANDS", "build_engine", "register", "set_commands"]
+__all__ = ["build_engine", "register", "set_commands"]
 
 logger = logging.getLogger(__name__)
 
-#: The commands in the menu of every private chat, with their (translatable) descriptions.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", N_("Enroll in a course")),
-    ("cancel", N_("Cancel your enrollment")),
-    ("language", N_("Nederlands / English")),
-    ("help", N_("What I can do")),
-    ("privacy", N_("Your data: what I keep, see it, erase it")),
-)
 LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 
 
@@ -335,14 +328,6 @@ def _stale_reason(
         if old is not None and old.status == DraftStatus.SUBMITTED:
             return t._("This enrollment has been sent already.")
     return t._("This button is no longer active. Please use the latest message.")
-
-
-async def on_stale_button(update: Update, context: BotContext) -> None:
-    """Any other button (from an older version of the bot, or forged): answered, no change."""
-    query = cast(CallbackQuery, update.callback_query)
-    user = cast(User, update.effective_user)
-    t = translator(_language_of(context.services, user))
-    await query.answer(t._("This button is no longer active. Please use the latest message."))
 
 
 async def on_edited(update: Update, context: BotContext) -> None:

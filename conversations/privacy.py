@@ -4,7 +4,7 @@ ask), /mydata (everything the bot holds about them: a summary and the JSON as st
 
 /mydata and /forget work only in the person's private chat; in a group they answer with a link
 to it and show nothing. The erasure itself is ``bot/store/privacy.py``; staff hear of it without
-any personal data (``bot/retention.py``).
+any personal data (``bot/workers/retention.py``).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot import courses
 from bot.config import Settings
 from bot.enrollment import Enrollment
 from bot.i18n import Translator, esc, translator
-from bot.retention import queue_erasure_notice
 from bot.services import BotContext, Services
 from bot.store import privacy
 from bot.store.models import Draft, DraftStatus, OutboxEntry, OutboxStatus
-from bot.telegram_limits import MESSAGE_TEXT_MAX
-from conversations import courses
+from bot.telegram.limits import MESSAGE_TEXT_MAX
+from bot.workers.retention import queue_erasure_notice
 from conversations.fields import readable_phone
 from conversations.handlers import LANGUAGE_NAMES
 

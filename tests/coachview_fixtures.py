@@ -20,7 +20,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from tests.harness import RunningBot, running_bot
 from tests.postgres import PostgresServer, find_binaries
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.sandbox.coachview import CoachviewSandbox, RecordedRequest
-from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
+from sandbox.coachview import CoachviewSandbox, RecordedRequest
+from sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from tests.harness import Person, wait_until
 
 SEND = "✅ Send enrollment"

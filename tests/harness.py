@@ -29,13 +29,13 @@ from sqlmodel import Session, select
 from bot.app import BotApplication, Runtime, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import CallbackAnswer, ChatMessage, SandboxUser, TelegramSandbox
 from bot.services import Services
 from bot.serving import serve
 from bot.store.models import Draft, DraftStatus, OutboxEntry
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import CallbackAnswer, ChatMessage, SandboxUser, TelegramSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 

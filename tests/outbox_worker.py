@@ -13,7 +13,7 @@ from bot.coachview.client import CoachviewClient
 from bot.config import load_settings
 from bot.services import Services
 from bot.store.db import create_tables, open_engine
-from bot.submission import SubmissionWorker
+from bot.workers.submission import SubmissionWorker
 
 
 async def main() -> None:

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import pytest
 import telegram
 
-from bot.sandbox.telegram import TelegramSandbox
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
+from sandbox.telegram import TelegramSandbox
 from tests.telegram_helpers import make_bot
 
 __all__ = ["bot", "sandbox"]

@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.telegram import TelegramSandbox
 
 __all__ = ["AnyApplication", "build_application", "make_bot", "polling", "refused"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ from bot.__main__ import main
 from bot.coachview.client import CoachviewClient
 from bot.config import load_settings
 from bot.preflight import CheckReport, run_check
-from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.coachview import SCOPES, CoachviewSandbox, Strictness
+from sandbox.telegram import TelegramSandbox
 
 WEBAANVRAGEN = "/api/v1/Webaanvragen"
 PRESET = Path(__file__).resolve().parents[1] / "examples" / "questions" / "certificates.toml"
@@ -197,3 +198,16 @@ async def test_the_providers_questions_are_named(telegram: TelegramSandbox) -> N
         "accepted before sending"
     )
     assert with_file.can_take_enrollments
+
+
+def test_enrollbot_check_without_configuration_or_sandboxes_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in the image, where the sandbox package is not installed."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    for module in ("sandbox", "sandbox.coachview", "sandbox.telegram"):
+        monkeypatch.setitem(sys.modules, module, None)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "not part of this installation" in out
+    assert "set TELEGRAM_BOT_TOKEN and COACHVIEW_BASE_URL" in out

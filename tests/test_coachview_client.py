@@ -31,7 +31,7 @@ from bot.errors import (
     CoachviewRejected,
     CoachviewUnavailable,
 )
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are fixtures
     START,
     client_fixture,

@@ -1,6 +1,7 @@
 """The README's run command without credentials: the local demo, driven from its terminal.
 
-``python -m bot`` as its own process, with no ``TELEGRAM_BOT_TOKEN`` and no Coachview: both
+``python -m bot demo`` (what ``make run`` starts without a token) as its own process, with no
+``TELEGRAM_BOT_TOKEN`` and no Coachview: both
 sandboxes start inside it and the terminal is a chat. The test types into its stdin, as a
 newcomer would, and reads its stdout: a whole enrollment in Dutch, the confirmation with
 Coachview's number, the staff notice, /recent, and /quit ending the program cleanly.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
+
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 30.0
+CATALOGS = [f"locales/{language}/LC_MESSAGES/messages.mo" for language in ("nl", "en")]
 
 
 class Terminal:
@@ -70,7 +75,7 @@ class Terminal:
 
 @asynccontextmanager
 async def demo(tmp_path: Path, preset: str | None = None) -> AsyncIterator[Terminal]:
-    """``python -m bot`` without credentials, in ``tmp_path`` (with the questions ``preset``
+    """``python -m bot demo`` without credentials, in ``tmp_path`` (with the questions ``preset``
     of ``examples/questions/``): its terminal, until the block ends (then it must have ended by
     /quit, without a traceback)."""
     questions = {"QUESTIONS_FILE": f"{ROOT}/examples/questions/{preset}.toml"} if preset else {}
@@ -86,6 +91,7 @@ async def demo(tmp_path: Path, preset: str | None = None) -> AsyncIterator[Termi
         sys.executable,
         "-m",
         "bot",
+        "demo",
         cwd=tmp_path,
         env=environment,
         stdin=asyncio.subprocess.PIPE,
@@ -166,3 +172,81 @@ async def test_staff_link_a_course_and_anyone_shares_one_inline_in_the_demo(
         card = await terminal.expect(r"\[✍️ Inschrijven → (https://t\.me/\S+)\]")
         assert "📚 Excel Basis" in terminal.since_typed
         assert card[1].startswith("https://t.me/enrollbot_sandbox_bot?start=")
+
+
+@pytest.fixture
+def no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No variable of the developer's shell or .env: nothing configured."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "COACHVIEW_", "WEBHOOK_", "DATABASE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_the_bot_without_a_token_names_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "TELEGRAM_BOT_TOKEN is not set" in line
+    assert "`enrollbot demo`" in line
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_a_real_token_without_coachview_stops_with_both_ways_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real people's enrollments never go into an in-memory Coachview by omission."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    assert main(["run"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("enrollbot: configuration error: ")
+    assert "set COACHVIEW_BASE_URL" in line
+    assert "`enrollbot demo`" in line
+
+
+@pytest.mark.usefixtures("no_configuration")
+def test_the_demo_where_the_sandboxes_are_not_installed_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in the image: the sandbox package cannot be imported."""
+    for module in ("sandbox", "sandbox.coachview", "sandbox.telegram", "sandbox.chat"):
+        monkeypatch.setitem(sys.modules, module, None)
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "the demo and its sandboxes are not part of this installation" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("token", "command"), [(None, "demo"), ("123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "run")]
+)
+def test_make_run_starts_the_demo_without_a_token_and_the_bot_with_one(
+    tmp_path: Path, token: str | None, command: str
+) -> None:
+    """The command ``make run`` gives ``enrollbot`` (make -n: printed, not run)."""
+    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    if token:
+        environment["TELEGRAM_BOT_TOKEN"] = token
+    recipe = subprocess.run(
+        ["make", "-s", "-n", "-o", ".venv/.installed", *(f"-o{mo}" for mo in CATALOGS), "run"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    chosen = subprocess.run(
+        [
+            "sh",
+            "-c",
+            recipe.replace(".venv/bin/enrollbot", "echo").replace(
+                ".venv/bin/python", sys.executable
+            ),
+        ],
+        cwd=tmp_path,
+        env={**environment, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert chosen.split() == [command]

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
 from bot.store import migrations
 from bot.store.db import open_engine
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.harness import BotProcess
 
 

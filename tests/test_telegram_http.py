@@ -1,4 +1,4 @@
-"""The bot's HTTP transport to the Bot API (``bot/telegram_http.py``) behaves as PTB's own.
+"""The bot's HTTP transport to the Bot API (``bot/telegram/http.py``) behaves as PTB's own.
 
 PTB's real ``telegram.Bot`` over :class:`AiohttpRequest`, against the Telegram sandbox and
 against small loopback servers that misbehave on purpose (slow, silent, absent).
@@ -19,8 +19,8 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.sandbox.telegram import TelegramSandbox
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest
+from sandbox.telegram import TelegramSandbox
 
 pytest_plugins = ("tests.telegram_fixtures",)
 

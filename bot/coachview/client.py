@@ -115,7 +115,7 @@ TOKEN_RENEW_MARGIN = timedelta(seconds=60)
 """Renew a token this long before it expires (but never more than 10 % of its lifetime)."""
 
 SANDBOX_CLIENT_ID = "sandbox"
-"""The credentials of the local Coachview sandbox (:mod:`bot.sandbox.coachview`)."""
+"""The credentials of the local Coachview sandbox (:mod:`sandbox.coachview`)."""
 SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a local fake's well-known secret
 
 LOW_BUDGET_FRACTION = 0.1

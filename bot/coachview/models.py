@@ -204,7 +204,7 @@ class Opleidingssoort(CoachviewModel):
 
     ``prijs_excl_btw`` is ``totaalBedragExclBtwGepubliceerdeVerkoopregels``, the published price
     excluding VAT; ``doel`` the course's goal (plain text); ``omschrijving_inhoud`` its
-    description (HTML, not shown: see :mod:`conversations.courses`).
+    description (HTML, not shown: see :mod:`bot.courses`).
     """
 
     id: CoachviewStr

@@ -13,10 +13,11 @@ themself and others       the person          the person **first**, then the oth
 
 Nothing empty is sent: absent values are left out rather than sent as ``""`` or ``null``.
 
-The bot's own reference (``TG-`` and 16 hexadecimal digits, :func:`bot.submission.new_reference`)
-is what makes "exactly once" possible (``bot/submission.py``). When a POST goes out and no clear
-answer comes back (the connection broke, the answer timed out, the bot was killed), Coachview may
-or may not have stored the webaanvraag; before sending again the worker looks for it
+The bot's own reference (``TG-`` and 16 hexadecimal digits,
+:func:`bot.workers.submission.new_reference`) is what makes "exactly once" possible
+(``bot/workers/submission.py``). When a POST goes out and no clear answer comes back (the
+connection broke, the answer timed out, the bot was killed), Coachview may or may not have
+stored the webaanvraag; before sending again the worker looks for it
 (:meth:`bot.coachview.client.CoachviewClient.find_webaanvraag_by_reference`) and, if it is
 there, records it as submitted instead of posting a second one.
 
@@ -42,7 +43,7 @@ What it cannot close: Coachview might store a POST after the look-up of the next
 "not there" (a request that was still being processed). The worker makes that window small: it
 gives a POST up after half its lease, and the look-up of the next attempt comes only after the
 lease has run out (``SUBMISSION_LEASE``, 2 minutes by default), whether the bot lived on or
-crashed; the module docstring of ``bot/submission.py`` says what is left.
+crashed; the module docstring of ``bot/workers/submission.py`` says what is left.
 
 ``aanvraagIsOrder`` is sent only when ``COACHVIEW_AANVRAAG_IS_ORDER`` is set (both live
 enrollment forms found send ``true``; Coachview does not document its meaning).

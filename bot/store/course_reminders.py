@@ -1,4 +1,5 @@
-"""Course reminders: the message owed the day before a run starts (``bot/course_reminders.py``)."""
+"""Course reminders: the message owed the day before a run starts
+(``bot/workers/course_reminders.py``)."""
 
 from __future__ import annotations
 

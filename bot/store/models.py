@@ -92,7 +92,7 @@ class Person(SQLModel, table=True):
     )
     language: str | None = Field(default=None, max_length=8)
     updated_at: datetime
-    #: Turned off the reminder the day before a course (bot/course_reminders.py).
+    #: Turned off the reminder the day before a course (bot/workers/course_reminders.py).
     reminders_off: bool | None = None
 
 

@@ -1,6 +1,6 @@
 """Personal data across the tables: what the bot holds about one person, erasing it, and the
-retention rules (``bot/retention.py`` runs them; ``conversations/privacy.py`` answers /mydata
-and /forget).
+retention rules (``bot/workers/retention.py`` runs them; ``conversations/privacy.py`` answers
+/mydata and /forget).
 
 What is personal: the answers of a draft (``drafts.data``); the webaanvraag, the staff summary
 and Coachview's answer of an outbox row (``payload``, ``summary``, ``response_body``); the
@@ -10,7 +10,7 @@ personal fields were removed keeps its reference, Coachview's id and number, the
 number of participants and its dates, so operators can still answer "did it arrive".
 
 The notifications that belong to an outbox row are found by their keys, as the submission
-worker (``bot/submission.py``) writes them: ``confirm:``, ``delayed:``, ``rejected:`` and
+worker (``bot/workers/submission.py``) writes them: ``confirm:``, ``delayed:``, ``rejected:`` and
 ``staff:`` with the row's id, ``staff-rejected:`` with the row's id and the attempt.
 """
 
@@ -119,7 +119,7 @@ class Erasure:
 
 def _entry_notifications(entry_ids: Iterable[int]) -> sa.ColumnElement[bool]:
     """The notifications queued about these outbox rows (by the submission worker, and the
-    calendar files of bot/course_reminders.py)."""
+    calendar files of bot/workers/course_reminders.py)."""
     ids = list(entry_ids)
     keys = [f"{kind}:{entry_id}" for entry_id in ids for kind in _ENTRY_KEYS]
     return sa.or_(

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
-from bot.sandbox.coachview import CoachviewSandbox, StoredWebaanvraag
-from bot.sandbox.telegram import ChatMessage, SandboxGroup, SandboxUser, TelegramSandbox
+from sandbox.coachview import CoachviewSandbox, StoredWebaanvraag
+from sandbox.telegram import ChatMessage, SandboxGroup, SandboxUser, TelegramSandbox
 from tests.harness import Person, RunningBot, running_bot
 
 #: The time in these tests: webaanvragen are received "2 Mar 2026, 09:00" Dutch time.

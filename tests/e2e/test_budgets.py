@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 from tests.e2e.conftest import StaffDesk
 
 LOOKUPS = 6

@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 
 from bot.clock import ManualClock
 from bot.outage import DOWN_KEY, UP_KEY, OutageTracker
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
 from bot.store.models import Notification
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.conftest import STAFF_ID
 from tests.enrolling import count, eventually, to_review
 from tests.harness import Person, RunningBot, running_bot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.harness import RunningBot
 
 

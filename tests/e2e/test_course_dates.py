@@ -16,10 +16,10 @@ from icalendar import Calendar
 from sqlmodel import Session, select
 
 from bot.clock import ManualClock
-from bot.course_reminders import CourseReminderKeeper
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import ChatMessage, TelegramSandbox
 from bot.store.models import CourseReminder, CourseReminderStatus
+from bot.workers.course_reminders import CourseReminderKeeper
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import ChatMessage, TelegramSandbox
 from tests.harness import Person, RunningBot, running_bot
 
 #: 2 March 2026, 09:00 Dutch time; summer time starts on Sunday 29 March at 02:00.

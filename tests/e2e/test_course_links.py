@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from bot.sandbox.telegram import ChatMessage
+from sandbox.telegram import ChatMessage
 from tests.e2e.conftest import StaffDesk
 from tests.qr_images import expected_modules, png_modules, svg_modules, title_of
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.floods import FloodGuard
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
-from bot.telegram_limits import TelegramLimits
+from bot.telegram.limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.enrolling import to_review
 from tests.harness import RunningBot, running_bot
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.coachview import SCOPES, CoachviewSandbox, Strictness
-from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
 from bot.store.models import OutboxEntry, OutboxStatus
+from sandbox.coachview import SCOPES, CoachviewSandbox, Strictness
+from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.enrolling import FAST, NEW, SEND, WEBAANVRAGEN, count, numbers, to_review
 from tests.harness import Person, RunningBot, running_bot
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 from tests.e2e.conftest import StaffDesk
 
 #: Every path the client means to call: the token, an entity's list, one record by its GUID.

@@ -3,8 +3,8 @@ the bot cannot use left out, and deep links to courses that exist but take no en
 
 from __future__ import annotations
 
-from bot.sandbox.coachview import SandboxCatalogue
-from bot.telegram_limits import MESSAGE_TEXT_MAX
+from bot.telegram.limits import MESSAGE_TEXT_MAX
+from sandbox.coachview import SandboxCatalogue
 from tests.harness import RunningBot
 
 COURSES = "Which course would you like to enroll in?"

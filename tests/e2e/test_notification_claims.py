@@ -7,11 +7,11 @@ import contextlib
 
 from sqlmodel import Session, col, select
 
-from bot.notify import Notifier
 from bot.store import notifications
 from bot.store.models import Notification, NotificationStatus
-from bot.telegram_limits import TelegramLimits
-from bot.telegram_rate import TelegramRateLimiter
+from bot.telegram.limits import TelegramLimits
+from bot.telegram.rate import TelegramRateLimiter
+from bot.workers.notify import Notifier
 from tests.harness import RunningBot
 
 

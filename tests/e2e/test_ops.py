@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bot.clock import ManualClock
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.enrolling import FAST, SAVED, SEND, WEBAANVRAGEN, numbers, to_review
 from tests.harness import RunningBot, running_bot
 from tests.ops_helpers import get, scrape

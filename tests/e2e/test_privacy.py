@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.retention import Retention
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
 from bot.store.models import OutboxStatus
+from bot.workers.retention import Retention
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.enrolling import FAST, WEBAANVRAGEN, reference_of, remark_of
 from tests.harness import Person, RunningBot, running_bot
 from tests.privacy_kit import EMAIL, FIRST, SEND, fill_in, flush_inbox, found_in, traces

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from bot.store.models import OutboxStatus
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxGroup, SandboxUser, TelegramSandbox
 from tests.enrolling import FAST, REFUSED, WEBAANVRAGEN, count
 from tests.harness import BotProcess, running_bot, wait_until
 from tests.privacy_kit import EMAIL, FIRST, LAST, SEND, fill_in, found_in

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.e2e.test_seed_scenarios import enroll, names
 from tests.enrolling import reference_of, remark_of
 from tests.harness import Person, RunningBot, running_bot

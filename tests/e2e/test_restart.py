@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxUser, TelegramSandbox
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxUser, TelegramSandbox
 from tests.enrolling import remark_of
 from tests.harness import BotProcess
 

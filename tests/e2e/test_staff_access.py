@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.sandbox.coachview import SCOPES, CoachviewSandbox
-from bot.sandbox.telegram import BotCommand, TelegramSandbox
+from sandbox.coachview import SCOPES, CoachviewSandbox
+from sandbox.telegram import BotCommand, TelegramSandbox
 from tests.coachview_fixtures import SEED_ONLY_SELF
 from tests.e2e.conftest import StaffDesk, text
 from tests.harness import Person, running_bot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.telegram_limits import MESSAGE_TEXT_MAX
+from bot.telegram.limits import MESSAGE_TEXT_MAX
 from tests.coachview_fixtures import SEED_ONLY_OTHERS, SEED_ONLY_SELF, SEED_SELF_AND_OTHERS
 from tests.e2e.conftest import StaffDesk, text
 

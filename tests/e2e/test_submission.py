@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
 from bot.store.models import OutboxStatus
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.enrolling import (
     BEING_SENT,
     CONFIRMED,

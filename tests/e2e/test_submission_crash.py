@@ -26,12 +26,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
 from bot.store import outbox
 from bot.store.db import open_engine
 from bot.store.models import OutboxEntry, OutboxStatus
-from bot.submission import new_reference
+from bot.workers.submission import new_reference
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.enrolling import (
     FAST_ENV,
     SAVED,

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import SandboxGroup, TelegramSandbox
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.harness import Person, RunningBot, running_bot
 
 

@@ -19,11 +19,11 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.app import ALLOWED_UPDATES
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
 from bot.serving import WEBHOOK_MAX_CONNECTIONS
 from bot.store.models import InboxUpdate
 from bot.updates import SECRET_HEADER
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.enrolling import CONFIRMED, SEND, count, numbers, to_review
 from tests.harness import RunningBot, running_bot
 from tests.ops_helpers import scrape

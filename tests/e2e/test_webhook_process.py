@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import TelegramSandbox
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import TelegramSandbox
 from tests.enrolling import CONFIRMED, FAST_ENV, ScriptedPerson, eventually
 from tests.harness import BotProcess, free_socket
 

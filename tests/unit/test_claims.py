@@ -20,10 +20,10 @@ from sqlmodel import Session, col, select
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
 from bot.config import load_settings
-from bot.reminders import DraftKeeper
 from bot.services import Services
 from bot.store import chats, drafts, inbox, notifications
 from bot.store.models import Draft, Notification
+from bot.workers.reminders import DraftKeeper
 from tests.harness import wait_until
 from tests.threads import at_once
 

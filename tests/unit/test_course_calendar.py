@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 from bot.coachview.models import parse_coachview_datetime
 from bot.course_calendar import CalendarEvent, calendar_file, event_uid
-from bot.course_reminders import remind_at
+from bot.workers.course_reminders import remind_at
 
 
 def test_dutch_times_become_utc_in_winter_and_summer() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.links import PAYLOAD, deep_link
-from bot.sandbox.coachview import seed_catalogue
+from sandbox.coachview import seed_catalogue
 
 
 def test_every_course_type_and_date_fits_in_a_deep_link() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from bot.i18n import translator
 from bot.store.models import Draft, DraftStatus, OutboxEntry, OutboxStatus
 from bot.store.privacy import Holdings
-from bot.telegram_limits import MESSAGE_TEXT_MAX
+from bot.telegram.limits import MESSAGE_TEXT_MAX
 from conversations.privacy import mydata_document, mydata_summary
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

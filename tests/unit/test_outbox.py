@@ -34,7 +34,7 @@ from bot.services import Services
 from bot.store import drafts, notifications, outbox
 from bot.store.db import create_tables, open_engine
 from bot.store.models import DraftStatus, Notification, OutboxEntry, OutboxStatus
-from bot.submission import SubmissionWorker, is_rejection, new_reference
+from bot.workers.submission import SubmissionWorker, is_rejection, new_reference
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)

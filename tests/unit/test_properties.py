@@ -19,14 +19,13 @@ import string
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from bot.callbacks import CallbackData
 from bot.coachview.client import _filter_value, _search_filters
 from bot.coachview.keys import guid, is_course_code, path_segment
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Contact, CourseChoice, Enrollment
 from bot.i18n import esc, translator
-from bot.sandbox.telegram.formatting import parse_html
 from bot.staff import _lookup_key, _search_text
-from conversations.engine import CallbackData
 from conversations.enrollment import review_text
 from conversations.fields import (
     Invalid,
@@ -38,6 +37,7 @@ from conversations.fields import (
     parse_remark,
     readable_phone,
 )
+from sandbox.telegram.formatting import parse_html
 
 PROPERTIES = settings(
     max_examples=300,

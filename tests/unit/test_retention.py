@@ -19,12 +19,12 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
 from bot.config import load_settings
-from bot.retention import Retention
 from bot.services import Services
 from bot.store import drafts, inbox, notifications, outbox
 from bot.store.db import create_tables, open_engine
 from bot.store.models import DraftStatus, InboxUpdate, Notification, OutboxEntry
 from bot.store.privacy import erase_person, finish_erasures, holdings
+from bot.workers.retention import Retention
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
