@@ -93,11 +93,11 @@ def release(connection: Connection, *, chat_id: int, owner: str) -> bool:
 _RENEW = (
     sa.update(_CLAIMS)
     .where(
-        _CLAIMS.c.owner == sa.bindparam("owner"),
+        _CLAIMS.c.owner == sa.bindparam("holder"),
         _CLAIMS.c.chat_id.in_(sa.bindparam("chat_ids", expanding=True)),
         _CLAIMS.c.until > _NOW,
     )
-    .values(until=sa.bindparam("until"))
+    .values(until=sa.bindparam("new_until"))
     .returning(_CLAIMS.c.chat_id)
 )
 
@@ -114,7 +114,7 @@ def renew(
     still held (a claim that ran out may be another's by now, and is not taken back)."""
     if not chat_ids:
         return set()
-    params = {"chat_ids": chat_ids, "owner": owner, "until": now + lease, "now": now}
+    params = {"chat_ids": chat_ids, "holder": owner, "new_until": now + lease, "now": now}
     return set(connection.execute(_RENEW, params).scalars())
 
 
