@@ -203,6 +203,7 @@ def _summary(name: str, engine: str, count: int, waves: list[WaveResult]) -> dic
     rates = sorted(w.updates_per_second for w in waves)
     cpus = sorted(1000 * w.cpu_per_update for w in waves)
     reactions = [r for w in waves for r in w.reactions]
+    busy = sum(w.elapsed for w in waves)
     return {
         "name": name,
         "database": engine,
@@ -212,6 +213,10 @@ def _summary(name: str, engine: str, count: int, waves: list[WaveResult]) -> dic
         "cpu_ms_per_update": cpus[len(cpus) // 2],
         "cpu_ms_per_update_range": [cpus[0], cpus[-1]],
         "first_reaction_p99_ms": 1000 * percentile(reactions, 99),
+        # Cores busy while the waves ran: the instances and the database, and this process
+        # (the sandboxes, the simulated people, the balancer). Their sum is the machine's.
+        "cores_bot_and_database": sum(w.cpu for w in waves) / busy if busy else 0.0,
+        "cores_driver": sum(w.driver_cpu for w in waves) / busy if busy else 0.0,
         "failures": sum(len(w.failures) for w in waves),
         "rss_mb": waves[-1].rss / MB if waves else 0.0,
         "waves": [w.to_json() for w in waves],
@@ -223,5 +228,7 @@ def _line(summary: dict[str, Any]) -> str:
         f"{summary['name']:>13}: {summary['updates_per_s']:7.1f} updates/s "
         f"[{summary['updates_per_s_range'][0]:.1f}-{summary['updates_per_s_range'][1]:.1f}], "
         f"{summary['cpu_ms_per_update']:.2f} ms CPU/update (instances + database), "
-        f"p99 {summary['first_reaction_p99_ms']:.0f} ms, failures {summary['failures']}"
+        f"p99 {summary['first_reaction_p99_ms']:.0f} ms, cores: bot+db "
+        f"{summary['cores_bot_and_database']:.2f}, driver {summary['cores_driver']:.2f}, "
+        f"failures {summary['failures']}"
     )
