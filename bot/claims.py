@@ -129,49 +129,48 @@ class ChatClaims:
             self._again.discard(chat)
 
     async def _handle_claimed(self, chat: int) -> bool:
-        """Claim ``chat`` and handle its waiting updates; True when it should look again."""
+        """Claim ``chat`` and handle its waiting updates; True when it should look again.
+
+        Three writes around each chat's turn: claim and read what waits; strike what was
+        handled, renew and read again (after each update); release and read once more."""
         db, clock = self._db
         with db.begin() as connection:
             granted = chats.claim(
                 connection, chat_id=chat, owner=self.owner, now=clock.now(), lease=self.lease
             )
+            waiting = inbox.waiting_in_chat(connection, chat_id=chat) if granted else []
         if not granted:
             return False  # the holder finds the update in the inbox
         self.held.add(chat)
+        left: list[tuple[int, dict[str, Any]]] = []
         try:
-            while not self.draining:
-                self._again.discard(chat)
-                with db.connect() as connection:
-                    waiting = inbox.waiting_in_chat(connection, chat_id=chat)
-                if not waiting:
-                    break
-                for update_id, payload in waiting:
-                    await self._handle(update_id, payload)
-                    with db.begin() as connection:
-                        inbox.record(connection, received={}, handled=[update_id], now=clock.now())
-                        kept = chats.claim(
-                            connection,
-                            chat_id=chat,
-                            owner=self.owner,
-                            now=clock.now(),
-                            lease=self.lease,
-                        )
-                    if not kept:
-                        logger.warning("chat claims: lost a chat's claim while handling it")
-                        return False
-                    if self.draining:
-                        break
+            while waiting and not self.draining:
+                update_id, payload = waiting[0]
+                await self._handle(update_id, payload)
+                self._again.discard(chat)  # the read below finds whatever was stored
+                with db.begin() as connection:
+                    inbox.record(connection, received={}, handled=[update_id], now=clock.now())
+                    kept = chats.claim(
+                        connection,
+                        chat_id=chat,
+                        owner=self.owner,
+                        now=clock.now(),
+                        lease=self.lease,
+                    )
+                    waiting = inbox.waiting_in_chat(connection, chat_id=chat) if kept else []
+                if not kept:
+                    logger.warning("chat claims: lost a chat's claim while handling it")
+                    return False
         finally:
             self.held.discard(chat)
             with db.begin() as connection:
                 chats.release(connection, chat_id=chat, owner=self.owner)
+                if not self.draining:
+                    # Stored just before the release, an update found the chat taken.
+                    left = inbox.waiting_in_chat(connection, chat_id=chat)
         if self.draining:
             return False
-        # An update stored just before the release found the chat taken: look once more.
-        if chat in self._again:
-            return True
-        with db.connect() as connection:
-            return bool(inbox.waiting_in_chat(connection, chat_id=chat))
+        return chat in self._again or bool(left)
 
     async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
         """Hand one update to PTB and wait until it is handled."""
