@@ -5,6 +5,7 @@
     python -m bench --only load,starts --people 500
     python -m bench --cprofile       the load run with the bot under cProfile (bench/out/bot.prof)
     python -m bench --only webhook   first reaction at --rate updates/s: webhook vs long polling
+    python -m bench --only instances throughput with 1, 2, 4 instances on PostgreSQL, 1 on SQLite
 
 Raw output goes to ``bench/out/`` (git-ignored); the full run with nothing changed also writes
 ``bench/RESULTS.md``.
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.instances import instances
 from bench.proc import ROOT
 from bench.scenarios import (
     PROFILES,
@@ -39,8 +41,8 @@ from bench.scenarios import (
 from sandbox.coachview import CoachviewSandbox
 
 SCENARIOS = ("load", "offered", "drafts", "flood", "starts")
-EXTRA = ("webhook",)
-"""Scenarios run only when named in --only (issue 12: webhook vs long polling)."""
+EXTRA = ("webhook", "instances")
+"""Scenarios run only when named in --only (issue 12: webhook vs long polling, instances)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +105,8 @@ async def run(config: Config, only: tuple[str, ...], command: str) -> dict[str, 
             results["starts"] = await starts(config, coachview, started)
         if "webhook" in only:
             results["webhook"] = await webhook(config, coachview, started)
+        if "instances" in only:
+            results["instances"] = await instances(config, coachview)
     results["duration_s"] = time.perf_counter() - began
     return results
 

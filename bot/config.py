@@ -167,6 +167,17 @@ class Settings(BaseSettings):
     def _flood_window_seconds(cls, value: Any) -> Any:
         return cls._seconds(value)
 
+    # -- Several instances behind one webhook (bot/claims.py) -------------------------------------
+    # In webhook mode one instance at a time handles a chat's updates: it claims the chat for
+    # CHAT_CLAIM_LEASE seconds and renews the claim every quarter of it while it works. When an
+    # instance dies, its chats wait that long before another instance takes them over.
+    chat_claim_lease: timedelta = Field(default=timedelta(seconds=10), gt=timedelta(0))
+
+    @field_validator("chat_claim_lease", mode="before")
+    @classmethod
+    def _chat_claim_lease_seconds(cls, value: Any) -> Any:
+        return cls._seconds(value)
+
     # -- Migrations (bot/store/migrations.py) ---------------------------------------------------
     # Migrate the database at start. Unset: yes for SQLite (one file, one process, no setup
     # step), no for a database server, where `enrollbot migrate` is the operator's step and the

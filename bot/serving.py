@@ -33,6 +33,7 @@ from aiohttp import web
 
 from bot.app import ALLOWED_UPDATES, CONCURRENT_UPDATES, BotApplication, Runtime, lifecycle
 from bot.app import polling as long_polling
+from bot.claims import ChatClaims
 from bot.config import Settings, split_listen
 from bot.errors import SchemaNotCurrent
 from bot.metrics import CONTENT_TYPE
@@ -184,7 +185,10 @@ async def webhook(
     url = str(settings.webhook_url)
     secret = settings.webhook_secret.get_secret_value()
     inbox = cast(DurableBot, application.bot).inbox
-    receiver = WebhookReceiver(application, inbox, secret)
+    # Each chat by one instance at a time (bot/claims.py); only its updates of no chat replayed.
+    claims = ChatClaims(application, inbox, lease=settings.chat_claim_lease)
+    inbox.claimed = True
+    receiver = WebhookReceiver(application, inbox, secret, claims)
 
     async def counted(request: web.Request) -> web.Response:
         response = await receiver.handle(request)
@@ -200,6 +204,7 @@ async def webhook(
         await stack.enter_async_context(
             http_server(routes, listen=settings.webhook_listen, sock=sock)
         )
+        claims.start()
         # What Telegram says of the webhook before it is set again: what waits, what failed.
         info = await application.bot.get_webhook_info()
         if info.last_error_message:
@@ -220,7 +225,12 @@ async def webhook(
             info.pending_update_count,
         )
 
-    async with lifecycle(application, start, stack.aclose):
+    async def stop() -> None:
+        # Refuse new updates (503) while the chats held finish, then close the server.
+        await claims.stop()
+        await stack.aclose()
+
+    async with lifecycle(application, start, stop):
         yield application
 
 

@@ -20,6 +20,12 @@ wrong one costs no database work), keeps the update in the inbox, and only then 
 a crash after the answer loses nothing (the update is in the inbox), a crash before it makes
 Telegram send it again. A resend of an update that is still in the inbox, or that this process
 took in lately, is answered 200 and not handled again.
+
+**Several instances behind one webhook.** The receiver does not hand a chat's update to PTB
+itself: it tells :class:`bot.claims.ChatClaims`, which claims the chat in the database and
+handles the chat's waiting updates from the inbox one after the other (another instance that
+holds the chat does so instead). While the instance drains (SIGTERM), new requests get 503,
+and a load balancer or Telegram sends them again elsewhere.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import hmac
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -41,6 +47,9 @@ from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 from bot.clock import Clock
 from bot.floods import FloodGuard
 from bot.store import inbox
+
+if TYPE_CHECKING:
+    from bot.claims import ChatClaims
 
 __all__ = [
     "SECRET_HEADER",
@@ -80,6 +89,10 @@ class Inbox:
         self._replayed: set[int] = set()
         self._replay_started: set[int] = set()
         self._flush_timer: asyncio.TimerHandle | None = None
+        #: Chats' updates are handled under chat claims (``bot/claims.py``): at start only the
+        #: updates of no chat are replayed here; and who waits for each update to be handled.
+        self.claimed = False
+        self.waiters: dict[int, asyncio.Future[None]] = {}
 
     def open(self, db: Engine, clock: Clock) -> None:
         """Start keeping updates in ``db`` (until then, and without it, updates pass through)."""
@@ -102,7 +115,7 @@ class Inbox:
                 chats={update.update_id: chat_key(update) for update in updates},
             )
 
-    def keep(self, update_id: int, payload: dict[str, Any]) -> bool:
+    def keep(self, update_id: int, payload: dict[str, Any], chat_id: int | None = None) -> bool:
         """Keep one update posted to the webhook, and forget what was handled, in one write.
 
         False when the inbox holds the update already (Telegram sent it again).
@@ -113,7 +126,11 @@ class Inbox:
         try:
             with self.db.begin() as connection:
                 new = inbox.keep(
-                    connection, update_id=update_id, payload=payload, now=self.clock.now()
+                    connection,
+                    update_id=update_id,
+                    payload=payload,
+                    now=self.clock.now(),
+                    chat_id=chat_id,
                 )
                 if handled:
                     inbox.record(connection, received={}, handled=handled, now=self.clock.now())
@@ -138,6 +155,11 @@ class Inbox:
         written out shortly after instead, so that a crash in between repeats little.
         """
         if isinstance(update, Update):
+            waiter = self.waiters.pop(update.update_id, None)
+            if waiter is not None:  # its chat's claim strikes it from the inbox
+                if not waiter.done():
+                    waiter.set_result(None)
+                return
             self._handled.append(update.update_id)
             if self._flush_timer is None and self.db is not None:
                 loop = asyncio.get_running_loop()
@@ -162,7 +184,7 @@ class Inbox:
         if self.db is None:
             return 0
         with Session(self.db) as session:
-            left = inbox.pending(session)
+            left = inbox.pending(session, without_chat=self.claimed)
         for row in left:
             self._replayed.add(row.update_id)
             await application.update_queue.put(Update.de_json(row.payload, application.bot))
@@ -198,19 +220,26 @@ class WebhookReceiver:
         application: Application[Any, Any, Any, Any, Any, Any],
         inbox: Inbox,
         secret: str,
+        claims: ChatClaims | None = None,
     ) -> None:
         self._application = application
         self._inbox = inbox
+        self._claims = claims
         self._secret = secret.encode()
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
 
     async def handle(self, request: web.Request) -> web.Response:
-        """An update from Telegram: 403 without the secret, 200 once it is kept."""
+        """An update from Telegram: 403 without the secret, 503 while draining, 200 once it
+        is kept."""
         supplied = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(supplied, self._secret):
             logger.warning("refused a webhook request without the right secret token")
             return web.Response(status=403)
+        claims = self._claims
+        if claims is not None and claims.draining:
+            # Stopping: take nothing new; the balancer or Telegram sends it to another.
+            return web.Response(status=503, headers={"Connection": "close"})
         try:
             data = await request.json()
             if not isinstance(data, dict):
@@ -221,8 +250,11 @@ class WebhookReceiver:
             return web.Response(status=400)
         if update.update_id in self._seen:
             return web.Response()
+        chat = chat_key(update)
+        if claims is not None and chat is None:
+            chat = 0  # updates of no chat are handled in order among themselves
         try:
-            new = self._inbox.keep(update.update_id, data)
+            new = self._inbox.keep(update.update_id, data, chat)
         except SQLAlchemyError as error:
             # The database's own message, not SQLAlchemy's: that one shows the update's text.
             cause = error.orig if isinstance(error, DBAPIError) else type(error).__name__
@@ -232,7 +264,9 @@ class WebhookReceiver:
         self._seen_order.append(update.update_id)
         if len(self._seen_order) > self.remember:
             self._seen.discard(self._seen_order.popleft())
-        if new:
+        if claims is not None and chat is not None:
+            claims.arrived(chat)  # a resend too: its chat may have been left by a dead instance
+        elif new:
             await self._application.update_queue.put(update)
         return web.Response()
 

@@ -160,12 +160,21 @@ async def on_start(update: Update, context: BotContext) -> None:
     if state is None:
         await start_enrollment(engine, chat, payload)
         return
+    if _redelivered(chat, state):
+        await engine.redisplay(chat, state)
+        return
     turn = engine.turn(chat, state)
     turn.flow["restart_with"] = payload
     if state.step == flow.CONFIRMING_RESTART:
         await engine.move(chat, turn, None)
     else:
         await engine.move(chat, turn, flow.CONFIRMING_RESTART)
+
+
+def _redelivered(chat: Chat, state: State) -> bool:
+    """The update was applied already, and is handled again: the process that applied it
+    stopped before striking it from the inbox (maybe before replying). Ask again."""
+    return state.last_update_id is not None and chat.update_id <= state.last_update_id
 
 
 async def start_enrollment(
@@ -285,6 +294,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     engine = _engine(context)
     chat, state = _chat(update, context)
     data = CallbackData.decode(query.data)
+    if state is not None and _redelivered(chat, state):
+        await engine.redisplay(chat, state)
+        await query.answer()
+        return
     if data is None or state is None or data.draft_id != state.id or data.version != state.version:
         await query.answer(_stale_reason(context.services, chat.t, data, state))
         return

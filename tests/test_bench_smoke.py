@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench import echo, report
 from bench.__main__ import SCENARIOS, run
+from bench.instances import CONFIGURATIONS
 from bench.scenarios import PROFILES
 from bot.app import CONCURRENT_UPDATES
 
@@ -68,3 +69,23 @@ async def test_the_webhook_benchmark_runs_both_transports(tmp_path: Path) -> Non
     webhook_rounds = results["webhook"]["webhook"]["rounds"]
     assert all(run["bot_api_calls"].get("getUpdates", 0) == 0 for run in webhook_rounds)
     assert [row.item for row in report.rows(results)] == ["12"]
+
+
+async def test_the_instances_benchmark_runs_every_configuration(
+    tmp_path: Path, postgres: object
+) -> None:
+    """Issue 12: 1, 2 and 4 instances on PostgreSQL (a server the benchmark starts itself; the
+    ``postgres`` fixture only skips this where there are no binaries) and 1 on SQLite."""
+    del postgres
+    config = replace(PROFILES["smoke"], out=tmp_path)
+
+    results = await run(config, ("instances",), "python -m bench --size smoke --only instances")
+
+    found = results["instances"]["configurations"]
+    assert [(c["database"], c["instances"]) for c in found] == list(CONFIGURATIONS)
+    for configuration in found:
+        assert configuration["failures"] == 0
+        for wave in configuration["waves"]:
+            assert wave["first_reaction_ms"]["n"] == wave["updates"] >= 11 * config.people
+            assert wave["coachview_requests"]["post"] == config.people
+    json.dumps(results)

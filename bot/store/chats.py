@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.models import ChatClaim, InboxUpdate
 
-__all__ = ["abandoned", "claim", "holder", "release"]
+__all__ = ["abandoned", "claim", "holder", "release", "renew"]
 
 _CLAIMS = ChatClaim.__table__  # type: ignore[attr-defined]
 _INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
@@ -88,6 +88,34 @@ def claim(
 def release(connection: Connection, *, chat_id: int, owner: str) -> bool:
     """Give the chat up (its inbox is empty); ``False`` if ``owner`` did not hold it."""
     return bool(connection.execute(_RELEASE, {"chat_id": chat_id, "owner": owner}).rowcount == 1)
+
+
+_RENEW = (
+    sa.update(_CLAIMS)
+    .where(
+        _CLAIMS.c.owner == sa.bindparam("holder"),
+        _CLAIMS.c.chat_id.in_(sa.bindparam("chat_ids", expanding=True)),
+        _CLAIMS.c.until > _NOW,
+    )
+    .values(until=sa.bindparam("new_until"))
+    .returning(_CLAIMS.c.chat_id)
+)
+
+
+def renew(
+    connection: Connection,
+    *,
+    chat_ids: list[int],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """Extend ``owner``'s running claims of ``chat_ids`` to ``now + lease``; the chats it
+    still held (a claim that ran out may be another's by now, and is not taken back)."""
+    if not chat_ids:
+        return set()
+    params = {"chat_ids": chat_ids, "holder": owner, "new_until": now + lease, "now": now}
+    return set(connection.execute(_RENEW, params).scalars())
 
 
 def holder(connection: Connection, *, chat_id: int, now: datetime) -> str | None:

@@ -71,10 +71,16 @@ def record(
 
 
 def keep(
-    connection: Connection, *, update_id: int, payload: dict[str, Any], now: datetime
+    connection: Connection,
+    *,
+    update_id: int,
+    payload: dict[str, Any],
+    now: datetime,
+    chat_id: int | None = None,
 ) -> bool:
-    """Keep one update (posted to the webhook); False when the inbox holds it already."""
-    row = {"update_id": update_id, "payload": payload, "received_at": now}
+    """Keep one update (posted to the webhook) of ``chat_id``; False when the inbox holds it
+    already."""
+    row = {"update_id": update_id, "payload": payload, "received_at": now, "chat_id": chat_id}
     keep_if_new = _KEEP_IF_NEW.get(connection.dialect.name)
     if keep_if_new is not None:
         # The new row's id, or no row when it was there (psycopg's rowcount says -1 here).
@@ -86,9 +92,13 @@ def keep(
     return True
 
 
-def pending(session: Session) -> list[InboxUpdate]:
-    """What was received and never handled (the process stopped in between), oldest first."""
-    return list(session.exec(select(InboxUpdate).order_by(col(InboxUpdate.update_id))).all())
+def pending(session: Session, *, without_chat: bool = False) -> list[InboxUpdate]:
+    """What was received and never handled (the process stopped in between), oldest first;
+    ``without_chat``: only the updates of no chat (chats' updates go by their claims)."""
+    query = select(InboxUpdate).order_by(col(InboxUpdate.update_id))
+    if without_chat:
+        query = query.where(col(InboxUpdate.chat_id).is_(None))
+    return list(session.exec(query).all())
 
 
 _OF_CHAT = (

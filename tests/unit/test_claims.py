@@ -147,6 +147,26 @@ def test_a_chat_is_one_processes_until_it_lets_go_or_its_claim_runs_out(
     assert claim(first, 7, "a")
 
 
+def test_renewing_keeps_only_the_claims_still_held(database: Callable[[], Engine]) -> None:
+    """A process renews all its chats in one write; a claim that ran out meanwhile (and may be
+    another's now) is not taken back, and the process learns it lost it."""
+    first, second = database(), database()
+    assert claim(first, 1, "a") and claim(first, 2, "a")
+    with first.begin() as connection:
+        kept = chats.renew(
+            connection, chat_ids=[1, 2], owner="a", now=NOW + LEASE / 2, lease=LEASE
+        )
+    assert kept == {1, 2}
+    assert not claim(second, 1, "b", NOW + LEASE)  # renewed until NOW + 1.5 LEASE
+    assert claim(second, 2, "b", NOW + LEASE * 2)  # ran out: "b" takes it
+    with first.begin() as connection:
+        kept = chats.renew(
+            connection, chat_ids=[1, 2], owner="a", now=NOW + LEASE * 2, lease=LEASE
+        )
+        assert kept == set()
+        assert chats.holder(connection, chat_id=2, now=NOW + LEASE * 2) == "b"
+
+
 def test_two_processes_claiming_the_same_chats_at_once_never_share_one(
     database: Callable[[], Engine],
 ) -> None:
