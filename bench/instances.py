@@ -32,7 +32,7 @@ from bench.proc import BotUnderTest, Usage, usage
 from bench.scenarios import Config, enrollment_scripts
 from bench.stats import percentile
 from bench.telegram import MeasuredTelegram
-from bot.sandbox.coachview import CoachviewSandbox
+from sandbox.coachview import CoachviewSandbox
 from tests.balancer import RoundRobin
 from tests.postgres import PostgresServer, find_binaries
 

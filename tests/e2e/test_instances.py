@@ -22,8 +22,8 @@ import pytest
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.sandbox.coachview import CoachviewSandbox
-from bot.sandbox.telegram import ChatMessage, SandboxUser, TelegramSandbox
+from sandbox.coachview import CoachviewSandbox
+from sandbox.telegram import ChatMessage, SandboxUser, TelegramSandbox
 from tests.balancer import RoundRobin
 from tests.enrolling import CONFIRMED, FAST_ENV, SEND, eventually
 from tests.harness import BotProcess, free_socket, running_bot
