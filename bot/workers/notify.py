@@ -120,10 +120,11 @@ class Notifier:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that
+        # arrives as the event is set, and the stopping bot then waits for this task forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                self.services.notifications_due.wait(), min(seconds, self.idle_poll)
-            )
+            async with asyncio.timeout(min(seconds, self.idle_poll)):
+                await self.services.notifications_due.wait()
 
     async def _send(self, item: Notification) -> None:
         services = self.services
