@@ -239,6 +239,7 @@ def test_two_processes_handle_each_chats_updates_once_and_in_order(
     for chat in range(10):
         mine = [update_id for _owner, of, update_id in handled if of == chat]
         assert mine == sorted(mine), f"chat {chat} out of order"
-    assert {owner for owner, _chat, _update in handled} == {"a", "b"}
+    # Which process handled what depends on the scheduling (under load one may win every
+    # claim); what must hold whatever it is, is asserted above and below.
     with engines["a"].connect() as connection:
         assert chats.abandoned(connection, now=NOW) == []
