@@ -26,7 +26,6 @@ queues the message, so several processes send it once; the message is in the per
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, time, timedelta
 from typing import Any, Final, cast
@@ -45,6 +44,7 @@ from bot.i18n import LANGUAGES, Translator, esc, pick_language, translator
 from bot.services import BotContext, Services
 from bot.store import course_reminders, notifications, people
 from bot.store.models import CourseReminder, CourseReminderStatus, OutboxEntry
+from bot.workers.periodic import every
 
 __all__ = [
     "CourseReminderKeeper",
@@ -179,12 +179,7 @@ class CourseReminderKeeper:
 
     async def run(self) -> None:
         """Look every :attr:`interval` seconds, until cancelled."""
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                logger.exception("course reminders failed; trying again")
-            await asyncio.sleep(self.interval)
+        await every(self.interval, self.run_once, "course reminders")
 
     async def run_once(self) -> int:
         """Queue the reminders due now; the number queued."""

@@ -13,7 +13,6 @@ seconds:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Final
@@ -26,6 +25,7 @@ from bot.i18n import esc, pick_language, translator
 from bot.services import Services
 from bot.store import drafts, notifications
 from bot.store.models import Draft
+from bot.workers.periodic import every
 
 __all__ = ["RESUME", "DraftKeeper"]
 
@@ -45,12 +45,7 @@ class DraftKeeper:
 
     async def run(self) -> None:
         """Look every :attr:`interval` seconds, until cancelled."""
-        while True:
-            try:
-                self.run_once()
-            except Exception:
-                logger.exception("draft housekeeping failed; trying again")
-            await asyncio.sleep(self.interval)
+        await every(self.interval, self.run_once, "draft housekeeping")
 
     def run_once(self) -> tuple[int, int]:
         """Queue the reminders due now and delete expired drafts: ``(reminded, deleted)``."""

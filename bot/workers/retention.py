@@ -20,7 +20,6 @@ Abandoned drafts are deleted by :class:`bot.workers.reminders.DraftKeeper` (``DR
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
@@ -35,6 +34,7 @@ from bot.i18n import esc, translator
 from bot.services import Services
 from bot.store import notifications, privacy
 from bot.store.privacy import Erasure
+from bot.workers.periodic import every
 
 __all__ = ["LEASE", "Retention", "RetentionRound", "queue_erasure_notice"]
 
@@ -66,12 +66,7 @@ class Retention:
 
     async def run(self) -> None:
         """A round every :attr:`interval` seconds (when this process wins it), until cancelled."""
-        while True:
-            try:
-                self.run_once()
-            except Exception:
-                logger.exception("retention round failed; trying again")
-            await asyncio.sleep(self.interval)
+        await every(self.interval, self.run_once, "retention round")
 
     def run_once(self) -> RetentionRound | None:
         """One round, if this process takes its lease; ``None`` when another process has it."""
