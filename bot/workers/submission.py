@@ -2,41 +2,15 @@
 
 Started with the Application, it also sends what was pending before a restart. It claims due
 rows with a lease (``store/outbox.py``) and brings each to Coachview in its own task, at most
-:attr:`SubmissionWorker.concurrency` at a time:
-
-1. If an earlier attempt may have reached Coachview (``maybe_sent``: a POST went out and no
-   clear answer came back, or the process died while it was out), it first looks the webaanvraag
-   up by the bot's reference, carried where ``COACHVIEW_REFERENCE_FIELD`` says (see
-   :mod:`bot.coachview.webaanvraag`), among the webaanvragen received since the enrollment was
-   confirmed. Found means submitted: nothing is posted again. A look-up that fails, for
-   whatever reason, is retried later; the row is never posted blindly.
-2. It records the attempt (``maybe_sent``, the lease renewed), then POSTs the payload. The POST
-   is given up after half the lease, so it is over, answered or not, before another worker may
-   take the row over; after such an ambiguous end the next attempt also waits for the lease to
-   run out, so in every case the look-up comes at least a lease after the POST went out.
-3. Success: the row keeps Coachview's id and number; the enrollee's confirmation and the staff
-   notice are queued in the same transaction (``store/notifications.py``), once each.
-4. Retryable failure (unreachable, timeout, 5xx, 429, and refused credentials, which are a
-   configuration problem rather than a problem of the enrollment): back-off with jitter, each
-   wait about as long as the row has been failing so far (so the waits roughly double), from
-   ``SUBMISSION_RETRY_BASE`` up to ``SUBMISSION_RETRY_MAX``, and never before Coachview's
-   ``X-Rate-Limit-Reset``. A row waits as long as it takes; it is never dropped. The enrollee
-   hears once that the enrollment is saved and will be sent.
-5. Rejection (400/403/404/422 to the POST): no retry; the row keeps the payload and Coachview's
-   answer, staff are alerted with the reason (again after each resend that is refused), the
-   enrollee is told once that staff will contact them. ``enrollbot outbox resend ID`` queues it
-   again after the cause is fixed.
+:attr:`SubmissionWorker.concurrency` at a time, by the exactly-once protocol of
+:mod:`bot.workers.exactly_once` (look up what may have been sent, record the attempt, POST,
+record the answer); the texts people and staff get are in :mod:`bot.workers.receipts`. It
+wakes when a row is confirmed (``Services.submissions_due``), when a row's task ends, and when
+the next row becomes due, at the latest after ``SUBMISSION_POLL``.
 
 When rows have been failing for longer than ``SUBMISSION_ALERT_AFTER``, staff are told that
 submissions are stuck (with the last error), and told again when they flow again; the state of
 that alert is the notifications table, so restarts and several processes send each alert once.
-
-What remains: a webaanvraag arrives twice only if Coachview stores a POST more than a lease
-(``SUBMISSION_LEASE``, 2 minutes by default) after it was sent, having given no answer the bot
-could read, so that the look-up before the next attempt says "not there". A longer lease
-narrows that window further, at the price of a slower take-over after a crash and a later
-confirmation after an ambiguous failure. Coachview offers no idempotency key that would close
-it. (The other way round cannot happen: a webaanvraag the look-up finds is never posted again.)
 """
 
 from __future__ import annotations
@@ -44,55 +18,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import secrets
 import socket
 import time
-from datetime import datetime, timedelta
-from typing import Any, Final
+from datetime import timedelta
+from typing import Final
 
-from sqlmodel import Session
-
-from bot.callbacks import open_button_data
-from bot.coachview.models import CreatedWebaanvraag, Opleiding
-from bot.coachview.webaanvraag import run_ids
-from bot.errors import (
-    CoachviewError,
-    CoachviewForbidden,
-    CoachviewNotFound,
-    CoachviewRateLimited,
-    CoachviewRejected,
-    CoachviewUnavailable,
-)
-from bot.i18n import LANGUAGES, Language, esc, translator
+from bot.i18n import esc, translator
 from bot.services import Services
 from bot.store import notifications, outbox
 from bot.store.models import OutboxEntry
-from bot.workers.course_reminders import plan_reminder, queue_calendar, reminder_button
+from bot.workers.exactly_once import REFERENCE_PREFIX, Submitter, is_rejection, new_reference
+from bot.workers.receipts import staff_summary
 
-__all__ = ["SubmissionWorker", "is_rejection", "new_reference", "staff_summary"]
+__all__ = [
+    "REFERENCE_PREFIX",
+    "SubmissionWorker",
+    "is_rejection",
+    "new_reference",
+    "staff_summary",
+]
 
 logger = logging.getLogger(__name__)
 
-REFERENCE_PREFIX: Final = "TG-"
 STUCK_KEY: Final = "outbox-stuck:"
 FLOWING_KEY: Final = "outbox-flowing:"
-
-
-def new_reference() -> str:
-    """A reference unique to one enrollment, carried in the webaanvraag: ``TG-`` and 16
-    hexadecimal digits (no ``,`` or ``;``, which would change the meaning of a filter)."""
-    return REFERENCE_PREFIX + secrets.token_hex(8).upper()
-
-
-def is_rejection(error: CoachviewError) -> bool:
-    """Coachview refused this webaanvraag itself: sending the same body again cannot help.
-
-    Everything else is retried: unreachable, 5xx, 429, refused credentials (401, a problem of
-    the configuration that staff fix once for all rows), and answers that cannot be read.
-    """
-    refused = (CoachviewRejected, CoachviewForbidden, CoachviewNotFound)
-    return isinstance(error, refused) and not error.maybe_processed
 
 
 class SubmissionWorker:
@@ -115,9 +65,15 @@ class SubmissionWorker:
         self.services = services
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = lease or settings.submission_lease
-        self.retry_base = retry_base or settings.submission_retry_base
-        self.retry_max = retry_max or settings.submission_retry_max
         self.poll = poll or settings.submission_poll
+        #: The exactly-once protocol, one row at a time.
+        self.submitter = Submitter(
+            services,
+            owner=self.owner,
+            lease=self.lease,
+            retry_base=retry_base or settings.submission_retry_base,
+            retry_max=retry_max or settings.submission_retry_max,
+        )
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._stuck_checked_at: float | None = None
 
@@ -130,11 +86,6 @@ class SubmissionWorker:
         five seconds, keeps the alert within moments of the threshold.
         """
         return min(5.0, self.services.settings.submission_alert_after.total_seconds() / 4)
-
-    @property
-    def call_limit(self) -> float:
-        """Seconds one call to Coachview may take before it is given up: half the lease."""
-        return self.lease.total_seconds() / 2
 
     # The loop -------------------------------------------------------------------------------
 
@@ -154,7 +105,7 @@ class SubmissionWorker:
                     timeout = self._idle_time()
                 except Exception:
                     logger.exception("submission worker round failed; trying again")
-                    timeout = self.retry_base.total_seconds()
+                    timeout = self.submitter.retry_base.total_seconds()
                 await self._wait(timeout)
         finally:
             await self._stop_tasks()
@@ -215,336 +166,14 @@ class SubmissionWorker:
 
     async def _process_logged(self, entry: OutboxEntry) -> None:
         try:
-            await self.process(entry)
+            await self.submitter.process(entry)
         except asyncio.CancelledError:
             raise
         except Exception:
             # The lease runs out and the row is tried again (looked up first if it was sent).
             logger.exception("outbox %s: unexpected failure; retried after its lease", entry.id)
 
-    # One row --------------------------------------------------------------------------------
-
-    async def process(self, entry: OutboxEntry) -> None:
-        """Bring one claimed row to Coachview, or record why not yet."""
-        posted = False
-        try:
-            if entry.maybe_sent and await self._found_already(entry):
-                return
-            started_at = self.services.clock.now()
-            if not self._start_attempt(entry, started_at):
-                return
-            posted = True
-            created = await self._post(entry, started_at)
-            if created is not None:
-                self._succeeded(entry, created, await self._run_of(entry))
-        except asyncio.CancelledError:
-            if not posted:
-                self._release(entry)
-            # A POST in flight may still arrive: the row keeps its lease and ``maybe_sent``,
-            # so whoever takes it over after the lease looks it up first.
-            raise
-
-    async def _found_already(self, entry: OutboxEntry) -> bool:
-        """Whether the row is settled by a look-up: found (recorded) or the look-up failed
-        (retry later, still ``maybe_sent``). ``False``: not in Coachview, send it."""
-        client = self.services.coachview
-        try:
-            async with asyncio.timeout(self.call_limit):
-                found = await client.find_webaanvraag_by_reference(
-                    entry.reference, since=entry.created_at
-                )
-        except TimeoutError:
-            self._retry_later(
-                entry, CoachviewUnavailable("the look-up by reference took too long")
-            )
-            return True
-        except CoachviewError as error:
-            self._retry_later(entry, error)
-            return True
-        if found is None:
-            logger.info("outbox %s: not in Coachview; sending it", entry.id)
-            return False
-        logger.info("outbox %s was already in Coachview as %s", entry.id, found.nummer)
-        created = CreatedWebaanvraag(id=found.id, nummer=found.nummer)
-        self._succeeded(entry, created, await self._run_of(entry))
-        return True
-
-    def _start_attempt(self, entry: OutboxEntry, now: datetime) -> bool:
-        with self.services.session() as session:
-            started = outbox.start_attempt(
-                session, entry_id=entry.id or 0, owner=self.owner, now=now, lease=self.lease
-            )
-            session.commit()
-        if not started:
-            logger.warning("outbox %s: lease lost before sending", entry.id)
-        return started
-
-    async def _post(self, entry: OutboxEntry, started_at: datetime) -> CreatedWebaanvraag | None:
-        """POST the payload; ``None`` when it failed (and that is recorded).
-
-        After an ambiguous failure the next attempt (which starts with the look-up) waits until
-        the lease of this one has run out, as a worker taking over after a crash would: a
-        request Coachview is still processing gets that long to land before it is looked for.
-        """
-        settle_until = started_at + self.lease
-        try:
-            async with asyncio.timeout(self.call_limit):
-                return await self.services.coachview.create_webaanvraag(entry.payload)
-        except TimeoutError:
-            error = CoachviewUnavailable(
-                f"POST Webaanvragen got no answer within {self.call_limit:g} s; "
-                "it may have been processed",
-                maybe_processed=True,
-            )
-            self._retry_later(entry, error, not_before=settle_until)
-        except CoachviewError as error:
-            if is_rejection(error):
-                self._rejected(entry, error)
-            else:
-                ambiguous = settle_until if error.maybe_processed else None
-                self._retry_later(entry, error, not_before=ambiguous)
-        return None
-
-    def _release(self, entry: OutboxEntry) -> None:
-        with self.services.session() as session:
-            outbox.release(session, entry_id=entry.id or 0, owner=self.owner)
-            session.commit()
-
-    async def _run_of(self, entry: OutboxEntry) -> Opleiding | None:
-        """The run the enrollment is for, for its calendar and reminder (from the cached
-        catalogue); ``None`` for "any date", or when it cannot be read (logged: the
-        confirmation then goes without them)."""
-        ids = run_ids(entry.payload)
-        if not ids:
-            return None
-        try:
-            async with asyncio.timeout(self.call_limit):
-                return await self.services.coachview.get_opleiding(ids[0])
-        except (TimeoutError, CoachviewError) as error:
-            logger.warning(
-                "outbox %s: the course date could not be read (%s); no calendar or reminder",
-                entry.id,
-                type(error).__name__,
-            )
-            return None
-
-    def _succeeded(
-        self, entry: OutboxEntry, created: CreatedWebaanvraag, run: Opleiding | None = None
-    ) -> None:
-        now = self.services.clock.now()
-        with self.services.session() as session:
-            if not outbox.record_submitted(
-                session,
-                entry_id=entry.id or 0,
-                owner=self.owner,
-                coachview_id=created.id,
-                nummer=created.nummer,
-                payment_url=created.betaalprovider_redirect_url,
-                now=now,
-            ):
-                logger.warning("outbox %s: lease lost; the new owner records it", entry.id)
-                session.rollback()
-                return
-            reminders = False
-            if run is not None:
-                # The calendar first: the confirmation, with its buttons, stays the newest.
-                queue_calendar(session, entry=entry, nummer=created.nummer, run=run, now=now)
-                reminders = plan_reminder(
-                    session,
-                    self.services.settings,
-                    entry=entry,
-                    nummer=created.nummer,
-                    run=run,
-                    now=now,
-                )
-            self._queue_confirmation(session, entry, created, now, reminders=reminders)
-            self._queue_staff_notice(session, entry, created, now)
-            session.commit()
-        logger.info("outbox %s submitted as webaanvraag %s", entry.id, created.nummer)
-        self.services.wake_notifications()
-
-    def retry_at(
-        self,
-        entry: OutboxEntry,
-        error: CoachviewError,
-        now: datetime,
-        *,
-        not_before: datetime | None = None,
-    ) -> datetime:
-        """When to try a failed row again: about as long from now as it has been failing
-        (at least the base, at most the maximum), times a random 0.5-1; never before the
-        rate limit resets, nor before ``not_before``."""
-        failing_for = now - entry.first_failure_at if entry.first_failure_at else timedelta(0)
-        delay = min(self.retry_max, max(self.retry_base, failing_for))
-        delay = delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
-        retry_at = now + delay
-        if isinstance(error, CoachviewRateLimited) and error.reset_at is not None:
-            retry_at = max(retry_at, error.reset_at)
-        if not_before is not None:
-            retry_at = max(retry_at, not_before)
-        return retry_at
-
-    def _retry_later(
-        self, entry: OutboxEntry, error: CoachviewError, *, not_before: datetime | None = None
-    ) -> None:
-        now = self.services.clock.now()
-        retry_at = self.retry_at(entry, error, now, not_before=not_before)
-        logger.warning(
-            "outbox %s: Coachview failed (%s %s), retrying at %s",
-            entry.id,
-            type(error).__name__,
-            error.status or "-",
-            retry_at.isoformat(timespec="seconds"),
-        )
-        with self.services.session() as session:
-            # Once a POST may have gone out, the row stays "maybe sent" until it is found or
-            # refused: a later definite failure says nothing about the earlier request.
-            if not outbox.record_failure(
-                session,
-                entry_id=entry.id or 0,
-                owner=self.owner,
-                error=f"{type(error).__name__}: {error}",
-                maybe_sent=entry.maybe_sent or error.maybe_processed,
-                retry_at=retry_at,
-                now=now,
-            ):
-                logger.warning("outbox %s: lease lost; the new owner retries it", entry.id)
-                session.rollback()
-                return
-            self._queue_delayed_notice(session, entry, now)
-            session.commit()
-        self.services.wake_notifications()
-
-    def _rejected(self, entry: OutboxEntry, error: CoachviewError) -> None:
-        now = self.services.clock.now()
-        logger.error(
-            "outbox %s: Coachview refused the webaanvraag (%s %s)",
-            entry.id,
-            error.status,
-            type(error).__name__,
-        )
-        with self.services.session() as session:
-            if not outbox.record_rejection(
-                session,
-                entry_id=entry.id or 0,
-                owner=self.owner,
-                status=error.status,
-                body=error.body,
-                error=f"{type(error).__name__}: {error}",
-                now=now,
-            ):
-                logger.warning("outbox %s: lease lost; the new owner records it", entry.id)
-                session.rollback()
-                return
-            self._queue_rejection_notices(session, entry, error, now)
-            session.commit()
-        self.services.wake_notifications()
-
-    # Messages -------------------------------------------------------------------------------
-
-    def _language(self, entry: OutboxEntry) -> Language:
-        return entry.language if entry.language in LANGUAGES else "nl"
-
-    def _queue_confirmation(
-        self,
-        session: Session,
-        entry: OutboxEntry,
-        created: CreatedWebaanvraag,
-        now: datetime,
-        *,
-        reminders: bool = False,
-    ) -> None:
-        t = translator(self._language(entry))
-        text = t._(
-            "✅ Your enrollment has been received. Its number is <b>{number}</b>. "
-            "The training provider will contact you about the next steps."
-        ).format(number=esc(created.nummer))
-        rows: list[list[dict[str, str]]] = []
-        if created.betaalprovider_redirect_url:
-            text += "\n\n" + t._("Please complete the payment with the button below.")
-            rows.append([{"text": t._("💳 Pay now"), "url": created.betaalprovider_redirect_url}])
-        if reminders:
-            text += "\n\n" + t._("I will remind you the day before the course starts.")
-            rows.append([reminder_button(t)])
-        markup = {"inline_keyboard": rows} if rows else None
-        notifications.enqueue(
-            session,
-            key=f"confirm:{entry.id}",
-            chat_id=entry.chat_id,
-            text=text,
-            reply_markup=markup,
-            now=now,
-        )
-
-    def _queue_delayed_notice(self, session: Session, entry: OutboxEntry, now: datetime) -> None:
-        t = translator(self._language(entry))
-        text = t._(
-            "Your enrollment is saved. The training provider's system cannot be reached right "
-            "now, so I will send it automatically as soon as it can. You do not need to do "
-            "anything; you will get the confirmation here."
-        )
-        notifications.enqueue(
-            session, key=f"delayed:{entry.id}", chat_id=entry.chat_id, text=text, now=now
-        )
-
-    def _queue_rejection_notices(
-        self, session: Session, entry: OutboxEntry, error: CoachviewError, now: datetime
-    ) -> None:
-        t = translator(self._language(entry))
-        text = t._(
-            "Your enrollment is saved, but the training provider's system did not accept it "
-            "automatically. A staff member will look at it and contact you. You do not need to "
-            "enroll again."
-        )
-        notifications.enqueue(
-            session, key=f"rejected:{entry.id}", chat_id=entry.chat_id, text=text, now=now
-        )
-        staff_chat = self.services.settings.staff_chat_id
-        if staff_chat is None:
-            return
-        st = translator(self.services.settings.default_language)
-        reason = (error.body or str(error))[:1500]
-        staff_text = st._(
-            "⚠️ Coachview refused an enrollment (outbox {id}, HTTP {status}). It is kept; fix the "
-            "cause and resend it with <code>enrollbot outbox resend {id}</code>.\n\n"
-            "{summary}\n\nCoachview said:\n<pre>{reason}</pre>"
-        ).format(
-            id=entry.id,
-            status=error.status or "-",
-            summary=staff_summary(st, entry.summary),
-            reason=esc(reason),
-        )
-        # One alert per refused attempt: a resend that is refused again is reported again.
-        notifications.enqueue(
-            session,
-            key=f"staff-rejected:{entry.id}:{entry.attempts + 1}",
-            chat_id=staff_chat,
-            text=staff_text,
-            now=now,
-        )
-
-    def _queue_staff_notice(
-        self, session: Session, entry: OutboxEntry, created: CreatedWebaanvraag, now: datetime
-    ) -> None:
-        staff_chat = self.services.settings.staff_chat_id
-        if staff_chat is None:
-            return
-        st = translator(self.services.settings.default_language)
-        text = st._("🆕 New enrollment <b>{number}</b>").format(number=esc(created.nummer))
-        text += "\n" + staff_summary(st, entry.summary)
-        # The staff lookup's button (bot/staff.py): by id, or by number when Coachview
-        # answered without the id.
-        data = open_button_data(created.id or created.nummer)
-        button = {"text": st._("🔎 Open"), "callback_data": data}
-        markup = {"inline_keyboard": [[button]]}
-        notifications.enqueue(
-            session,
-            key=f"staff:{entry.id}",
-            chat_id=staff_chat,
-            text=text,
-            reply_markup=markup,
-            now=now,
-        )
+    # The alarm ------------------------------------------------------------------------------
 
     def _check_stuck_now_and_then(self) -> None:
         now = time.monotonic()
@@ -593,19 +222,3 @@ class SubmissionWorker:
             )
             session.commit()
         self.services.wake_notifications()
-
-
-def staff_summary(t: Any, summary: dict[str, Any]) -> str:
-    """The lines staff read about an enrollment: course, contact, company, participants."""
-    lines = []
-    if summary.get("course"):
-        lines.append(t._("Course: {course}").format(course=esc(summary["course"])))
-    if summary.get("contact"):
-        lines.append(t._("Contact: {name}").format(name=esc(summary["contact"])))
-    if summary.get("company"):
-        lines.append(t._("Company: {company}").format(company=esc(summary["company"])))
-    count = int(summary.get("participants", 0))
-    lines.append(
-        t.ngettext("{count} participant", "{count} participants", count).format(count=count)
-    )
-    return "\n".join(lines)

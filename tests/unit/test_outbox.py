@@ -302,7 +302,8 @@ def test_waits_grow_with_the_time_a_row_has_been_failing_and_honour_the_reset(
 
     def wait(failing_for: timedelta | None, error: CoachviewError = down, **kw: Any) -> float:
         since = NOW - failing_for if failing_for is not None else None
-        return (worker.retry_at(failing_since(since), error, NOW, **kw) - NOW).total_seconds()
+        retry_at = worker.submitter.retry_at(failing_since(since), error, NOW, **kw)
+        return (retry_at - NOW).total_seconds()
 
     for _ in range(50):
         assert 2.5 <= wait(None) <= 5  # the first: the base, with jitter
