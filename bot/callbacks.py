@@ -18,7 +18,7 @@ in the conversation, ``l:`` in :mod:`bot.links`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Final, Literal, cast
 
 from telegram import CallbackQuery, Update, User
 
@@ -29,15 +29,22 @@ from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 __all__ = [
     "STAFF_FIND",
     "STAFF_OPEN",
+    "STAFF_PATTERN",
     "STAFF_RECENT",
     "CallbackData",
+    "StaffButton",
     "on_stale_button",
     "open_button_data",
+    "recent_page_data",
+    "search_page_data",
+    "search_text_room",
 ]
 
 STAFF_OPEN: Final = "s:o:"
 STAFF_RECENT: Final = "s:r:"
 STAFF_FIND: Final = "s:f:"
+STAFF_PATTERN: Final = r"^s:"
+"""The pattern of the staff buttons' handler."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,64 @@ class CallbackData:
             return None
 
 
+def _checked(data: str) -> str:
+    if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+        raise ValueError(f"callback data over Telegram's 64 bytes: {data!r}")
+    return data
+
+
 def open_button_data(key: str) -> str:
     """The callback data of a button that opens the lookup of ``key`` (an id or a nummer)."""
-    return STAFF_OPEN + key
+    return _checked(STAFF_OPEN + key)
+
+
+def recent_page_data(count: int, page: int) -> str:
+    """The callback data of a button that shows ``page`` of ``/recent count``."""
+    return _checked(f"{STAFF_RECENT}{count}:{page}")
+
+
+def search_page_data(page: int, text: str) -> str:
+    """The callback data of a button that shows ``page`` of ``/search text`` (``text`` cut
+    to :func:`search_text_room` first)."""
+    return _checked(f"{STAFF_FIND}{page}:{text}")
+
+
+def search_text_room(last_page: int) -> int:
+    """The bytes left for the search text in :func:`search_page_data` up to ``last_page``."""
+    return CALLBACK_DATA_MAX_BYTES - len(f"{STAFF_FIND}{last_page}:".encode())
+
+
+@dataclass(frozen=True)
+class StaffButton:
+    """A staff button's data: open a lookup (``key``), a page of /recent (``count``,
+    ``page``) or of /search (``page``, ``text``)."""
+
+    kind: Literal["open", "recent", "search"]
+    key: str = ""
+    count: int = 0
+    page: int = 0
+
+    def encode(self) -> str:
+        if self.kind == "open":
+            return open_button_data(self.key)
+        if self.kind == "recent":
+            return recent_page_data(self.count, self.page)
+        return search_page_data(self.page, self.key)
+
+    @classmethod
+    def decode(cls, data: object) -> StaffButton | None:
+        """The parsed data, or ``None`` when it is not a staff button's or malformed."""
+        if not isinstance(data, str):
+            return None
+        kind, fields = data[:4], data[4:].split(":", 1)
+        if kind == STAFF_OPEN and data[4:]:
+            return cls("open", key=data[4:])
+        numbers = [field.isascii() and field.isdigit() for field in fields]
+        if kind == STAFF_RECENT and len(fields) == 2 and all(numbers):
+            return cls("recent", count=int(fields[0]), page=int(fields[1]))
+        if kind == STAFF_FIND and len(fields) == 2 and numbers[0] and fields[1]:
+            return cls("search", key=fields[1], page=int(fields[0]))
+        return None
 
 
 async def on_stale_button(update: Update, context: BotContext) -> None:

@@ -19,13 +19,13 @@ import string
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import CallbackData
+from bot.callbacks import CallbackData, StaffButton, search_page_data
 from bot.coachview.client import _filter_value, _search_filters
 from bot.coachview.keys import guid, is_course_code, path_segment
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Contact, CourseChoice, Enrollment
 from bot.i18n import esc, translator
-from bot.staff import _lookup_key, _search_text
+from bot.staff.lookups import PAGE_SIZE, SEARCH_MAX, lookup_key, search_text
 from conversations.enrollment import review_text
 from conversations.fields import (
     Invalid,
@@ -183,7 +183,7 @@ def test_a_course_code_is_one_safe_word(text: str) -> None:
 @example("de Vries\U0010ffff")  # once failed: nothing sorts after the last code point
 @example("١٢٣")  # Arabic-Indic digits: isdigit(), yet no Coachview number
 def test_a_staff_lookup_or_search_never_fails_on_its_text(text: str) -> None:
-    key = _lookup_key(text)
+    key = lookup_key(text)
     if key is not None:
         kind, value = key
         assert _filter_value(value) == value
@@ -191,10 +191,11 @@ def test_a_staff_lookup_or_search_never_fails_on_its_text(text: str) -> None:
             assert guid(value) == value
         if kind == "nummer":
             assert value.isascii() and value.isdigit()
-    words = _search_text(text)
+    words = search_text(text)
     if words:
         for where in _search_filters(words):
             assert where
+        assert search_page_data(SEARCH_MAX // PAGE_SIZE, words)  # every page has its button
 
 
 @PROPERTIES
@@ -214,3 +215,27 @@ def test_forged_button_data_is_refused_or_read_back_as_it_would_be_written(data:
     except ValueError:  # longer than Telegram takes: no button could carry it
         return
     assert CallbackData.decode(encoded) == decoded
+
+
+@PROPERTIES
+@given(
+    st.one_of(
+        st.text(max_size=64).filter(lambda data: len(data.encode()) <= 64),
+        st.builds("s:{}:{}".format, st.sampled_from("orf"), TYPED),
+    )
+)
+@example("s:r:10:2")
+@example("s:r:10:")  # once raised: an empty page number
+@example("s:r:²:1")  # isdigit(), yet no int
+@example("s:f:3:de Vries")
+def test_forged_staff_button_data_is_refused_or_read_back_as_it_would_be_written(
+    data: str,
+) -> None:
+    decoded = StaffButton.decode(data)
+    if decoded is None:
+        return
+    try:
+        encoded = decoded.encode()
+    except ValueError:  # longer than Telegram takes: no button could carry it
+        return
+    assert StaffButton.decode(encoded) == decoded
