@@ -4,14 +4,12 @@ as HTML with every value from Coachview escaped and clipped, their buttons, and 
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest
 
 from bot.callbacks import open_button_data
 from bot.coachview.models import (
@@ -26,10 +24,6 @@ from bot.i18n import Translator, esc
 from bot.telegram.limits import MESSAGE_TEXT_MAX
 
 __all__ = ["list_markup", "list_text", "lookup_text", "send", "split_text"]
-
-logger = logging.getLogger(__name__)
-
-_LONGEST_WAIT = 60.0  # seconds of Telegram's flood control a reply waits out before giving up
 
 
 def _clip(value: object, most: int = 300) -> str:
@@ -251,7 +245,10 @@ async def send(
     markup: InlineKeyboardMarkup | None = None,
     edit: Message | None = None,
 ) -> None:
-    """Show ``html`` (split when long; buttons under the last piece), or put it in ``edit``."""
+    """Show ``html`` (split when long; buttons under the last piece), or put it in ``edit``.
+
+    Telegram's flood control (429) is the bot's rate limiter's to wait out
+    (``bot/telegram/rate.py``), as for every reply."""
     pieces = split_text(html)
     if edit is not None and len(pieces) == 1:
         try:
@@ -262,22 +259,5 @@ async def send(
         return
     for number, piece in enumerate(pieces, start=1):
         last = number == len(pieces)
-        await _send_one(bot, chat_id, piece, markup if last else None)
-
-
-async def _send_one(
-    bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """One message; Telegram's flood control (429) is waited out, up to a minute."""
-    while True:
-        try:
-            await bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup)
-        except RetryAfter as error:
-            delay = error.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-            if seconds > _LONGEST_WAIT:
-                raise
-            logger.info("staff answer: flood control, waiting %.0f s", seconds)
-            await asyncio.sleep(seconds)
-        else:
-            return
+        buttons = markup if last else None
+        await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=buttons)

@@ -16,8 +16,9 @@ Every Bot API call goes through :class:`TelegramRateLimiter` (PTB's ``BaseRateLi
   :meth:`wait_for` before sending and skips a chat that is not ready, so one busy chat never
   blocks its queue.
 
-All pacing is on the monotonic clock: it is about Telegram's real seconds, whatever the
-program's clock says (tests move that one). The numbers come from
+All pacing is on the monotonic clock of its :class:`Timer`: it is about Telegram's real
+seconds, whatever the program's clock says (tests move that one, and give the limiter a timer
+of their own to wait out a 429 without waiting). The numbers come from
 :class:`~bot.telegram.limits.TelegramLimits`, which the Telegram sandbox enforces too.
 """
 
@@ -30,18 +31,36 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.telegram.limits import RATE_LIMITED_METHODS, TelegramLimits
 
-__all__ = ["TelegramRateLimiter"]
+__all__ = ["MonotonicTimer", "TelegramRateLimiter", "Timer"]
 
 logger = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
+
+
+class Timer(Protocol):
+    """The seconds the limiter paces by, and its way of waiting them."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class MonotonicTimer:
+    """The real seconds: :func:`time.monotonic` and :func:`asyncio.sleep`."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
@@ -51,8 +70,16 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
     #: The part of the overall rate background messages may use.
     background_share = 2 / 3
 
-    def __init__(self, limits: TelegramLimits | None = None, *, pace_replies: bool = True) -> None:
+    def __init__(
+        self,
+        limits: TelegramLimits | None = None,
+        *,
+        pace_replies: bool = True,
+        timer: Timer | None = None,
+    ) -> None:
         self.limits = limits or TelegramLimits()
+        #: Where the seconds come from (tests replace it with one they move).
+        self.timer: Timer = timer or MonotonicTimer()
         #: Whether replies keep to the per-chat token bucket too (``REPLY_PACING``).
         self.pace_replies = pace_replies
         self._blocked_until: dict[int | str, float] = {}
@@ -80,7 +107,7 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
         more than its share of the overall rate (``bot/floods.py`` answers a backlog once)."""
         paced = background if paced is None else paced
         limits = self.limits
-        now = time.monotonic()
+        now = self.timer.monotonic()
         waits = [self._blocked_until.get(chat_id, 0.0) - now]
         if _is_group(chat_id) and limits.group_window:
             recent = self._trim(self._group_recent.get(chat_id), limits.group_window, now)
@@ -101,7 +128,7 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
         due messages: while the conversations' replies fill the overall rate, it waits
         without reading the queue at all.
         """
-        return max(0.0, self._background_share_wait(time.monotonic()))
+        return max(0.0, self._background_share_wait(self.timer.monotonic()))
 
     def _background_share_wait(self, now: float) -> float:
         window = self.limits.global_window
@@ -115,7 +142,7 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
         return self._recent[len(self._recent) - share] + window - now
 
     def _sent(self, chat_id: int | str) -> None:
-        now = time.monotonic()
+        now = self.timer.monotonic()
         self._recent.append(now)
         self._trim(self._recent, self.limits.global_window, now)  # a second's sends at most
         if self.limits.per_chat_interval:
@@ -172,13 +199,15 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
                 paced = counts and (background or self.pace_replies)
                 wait = self.wait_for(chat, background=background and counts, paced=paced)
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    await self.timer.sleep(wait)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
                 self.too_many_requests += 1
                 if chat is not None:
-                    self._blocked_until[chat] = time.monotonic() + _seconds(error.retry_after)
+                    self._blocked_until[chat] = self.timer.monotonic() + _seconds(
+                        error.retry_after
+                    )
                 if attempt == retries:
                     raise
                 logger.warning(
@@ -187,7 +216,7 @@ class TelegramRateLimiter(BaseRateLimiter[JSONDict]):
                     _seconds(error.retry_after),
                 )
                 if chat is None:
-                    await asyncio.sleep(_seconds(error.retry_after))
+                    await self.timer.sleep(_seconds(error.retry_after))
                 continue
             if counts and chat is not None:
                 self._sent(chat)
