@@ -90,7 +90,7 @@ def test_no_lower_layer_imports_a_higher_one() -> None:
     [
         ("bot/staff/lookups.py", "conversations.handlers"),
         ("bot/workers/reminders.py", "conversations"),
-        ("bot/preflight.py", "sandbox.coachview"),
+        ("bot/preflight/__init__.py", "sandbox.coachview"),
         ("conversations/handlers.py", "sandbox"),
         ("bot/app.py", "sandbox.telegram"),
         ("bot/coachview/client.py", "telegram"),

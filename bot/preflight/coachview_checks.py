@@ -1,53 +1,26 @@
-"""``enrollbot check``: a pre-flight check for operators, before go-live and after a change.
-
-With the operator's configuration, read-only (it never posts a webaanvraag), within a minute and
-a few dozen requests at most, it tells whether the bot can take enrollments:
-
-- the Coachview token and its lifetime, and whether it grants ``Webaanvragen.Schrijven``;
-- each endpoint the bot reads, with ``take=1`` (a 403 names the scope to ask Coachview for);
-- how many course types and open runs the bot would offer, and every record it had to skip;
-- each guessed query form (:mod:`bot.coachview.guesses`): accepted, or which fallback the bot
-  will use; and that the look-up after a lost answer works with ``COACHVIEW_REFERENCE_FIELD``;
-- the request budget Coachview reports as left;
-- the Telegram token (``getMe`` against ``TELEGRAM_API_URL``) and the bot's name.
-
-The answer is a table with ✓ and ✗, one line per ✗ saying what to do, and the number of Coachview
-requests the check used; the exit code is 0 only when the bot can take enrollments (a refused
-guess with a fallback does not stop it). Without ``COACHVIEW_BASE_URL`` or
-``TELEGRAM_BOT_TOKEN`` the embedded sandboxes are checked, as the demo would use them
-(``--strict-sandbox``: a Coachview sandbox that refuses every guess).
-
-Operator output, like ``enrollbot outbox``: English, not translated.
-"""
+"""The Coachview checks: the token and its scopes, each endpoint the bot reads, the catalogue,
+each guessed query form and the look-up after a lost answer, the request budget. Read-only:
+nothing is posted."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import httpx
-
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.coachview.client import ENDPOINT_SCOPES, CoachviewClient
 from bot.coachview.guesses import FALLBACKS, Guess
 from bot.config import Settings
-from bot.demo import SandboxMissing, start_coachview, start_telegram
 from bot.errors import (
     CoachviewAuthError,
     CoachviewError,
     CoachviewForbidden,
     CoachviewNotFound,
 )
-from bot.questions import load_questions, validate_questions_file
+from bot.preflight.report import TIMEOUT, CheckReport, why
 
-__all__ = ["CheckLine", "CheckReport", "check_command", "run_check"]
+__all__ = ["COACHVIEW_DEADLINE", "check_coachview"]
 
-logger = logging.getLogger(__name__)
-
-TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
 COACHVIEW_DEADLINE = 40.0
 """Seconds all Coachview checks together may take (Telegram's then has the rest of a minute)."""
 _PROBE_REFERENCE = "TG-0000000000000000"
@@ -66,81 +39,18 @@ _GUESS_USES = {
 }
 
 
-@dataclass
-class CheckLine:
-    """One row of the table: ``ok`` or not, what was checked, what was found, and (when not
-    ok) what to do; ``blocking`` when the bot cannot take enrollments without it."""
-
-    ok: bool
-    what: str
-    found: str
-    todo: str = ""
-    blocking: bool = False
-
-
-@dataclass
-class CheckReport:
-    """Every row, the records the catalogue skipped, and the Coachview requests used."""
-
-    lines: list[CheckLine] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    coachview_requests: int = 0
-
-    @property
-    def can_take_enrollments(self) -> bool:
-        return not any(line.blocking and not line.ok for line in self.lines)
-
-    def add(
-        self, ok: bool, what: str, found: str, todo: str = "", *, blocking: bool = False
-    ) -> None:
-        self.lines.append(CheckLine(ok, what, found, todo, blocking and not ok))
-
-    def render(self) -> str:
-        width = max((len(line.what) for line in self.lines), default=0)
-        rows = [
-            f"{'✓' if line.ok else '✗'} {line.what.ljust(width)}  {line.found}"
-            for line in self.lines
-        ]
-        if self.skipped:
-            rows.append("")
-            rows.append(f"Catalogue records skipped ({len(self.skipped)}):")
-            rows.extend(f"  - {text}" for text in self.skipped)
-        todo = [line for line in self.lines if not line.ok]
-        if todo:
-            rows.append("")
-            rows.append("What to do:")
-            rows.extend(f"✗ {line.what}: {line.todo}" for line in todo)
-        rows.append("")
-        rows.append(f"Coachview requests used: {self.coachview_requests}")
-        rows.append(
-            "The bot can take enrollments."
-            if self.can_take_enrollments
-            else "The bot cannot take enrollments until every blocking ✗ above is fixed."
-        )
-        return "\n".join(rows)
-
-
-def _why(error: Exception) -> str:
-    """An error in a few words (no bodies: they may echo what was sent)."""
-    status = getattr(error, "status", None)
-    return f"{type(error).__name__}{f' {status}' if status else ''}"
-
-
-async def run_check(
+async def check_coachview(
+    report: CheckReport,
     settings: Settings,
     *,
-    coachview_url: str | None = None,
-    telegram_url: str | None = None,
-    telegram_token: str | None = None,
-    clock: Clock | None = None,
+    base_url: str | None,
+    clock: Clock,
     deadline: float = COACHVIEW_DEADLINE,
-) -> CheckReport:
-    """Check the Coachview and Telegram the configuration names (or the given URLs); the
-    Coachview checks are given up after ``deadline`` seconds."""
-    report = CheckReport()
-    clock = clock or SystemClock()
+) -> None:
+    """Every Coachview row of the report, given up after ``deadline`` seconds; the number of
+    requests they took is counted in the report."""
     client = CoachviewClient.from_settings(
-        settings, base_url=coachview_url, clock=clock, timeout=TIMEOUT
+        settings, base_url=base_url, clock=clock, timeout=TIMEOUT
     )
     try:
         async with asyncio.timeout(deadline):
@@ -161,12 +71,6 @@ async def run_check(
         counts = client.request_counts
         report.coachview_requests = sum(counts.values())
         await client.aclose()
-    _check_questions(report, settings)
-    token = telegram_token or (
-        settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
-    )
-    await _check_telegram(report, telegram_url or str(settings.telegram_api_url), token)
-    return report
 
 
 async def _check_token(report: CheckReport, client: CoachviewClient, settings: Settings) -> bool:
@@ -186,7 +90,7 @@ async def _check_token(report: CheckReport, client: CoachviewClient, settings: S
         report.add(
             False,
             what,
-            f"no token ({_why(error)})",
+            f"no token ({why(error)})",
             "check COACHVIEW_BASE_URL and that this machine can reach it",
             blocking=True,
         )
@@ -243,7 +147,7 @@ async def _check_endpoints(
             report.add(
                 False,
                 what,
-                f"failed ({_why(error)})",
+                f"failed ({why(error)})",
                 f"try again later; until it works {without}",
                 blocking=blocking,
             )
@@ -267,7 +171,7 @@ async def _check_catalogue(report: CheckReport, client: CoachviewClient, now: da
         report.add(
             False,
             what,
-            f"could not be read ({_why(error)})",
+            f"could not be read ({why(error)})",
             "see the GET lines above",
             blocking=True,
         )
@@ -306,7 +210,7 @@ async def _check_guesses(report: CheckReport, client: CoachviewClient, now: date
         report.add(
             False,
             what,
-            f"failed ({_why(error)})",
+            f"failed ({why(error)})",
             "without it an enrollment whose answer was lost waits until staff check it in "
             "Coachview; ask Coachview which filter on Webaanvragen works (aanvraagDatum>=)",
             blocking=True,
@@ -327,7 +231,7 @@ async def _check_guess(report: CheckReport, client: CoachviewClient, guess: Gues
     try:
         accepted = await client.probe(guess)
     except CoachviewError as error:
-        report.add(False, what, f"not checked ({_why(error)})", "see the GET lines above")
+        report.add(False, what, f"not checked ({why(error)})", "see the GET lines above")
         return
     if accepted:
         report.add(True, what, "accepted")
@@ -357,96 +261,3 @@ def _check_budget(report: CheckReport, client: CoachviewClient) -> None:
         report.add(False, what, found, "something uses many requests: check other API clients")
     else:
         report.add(True, what, found)
-
-
-async def _check_telegram(report: CheckReport, api_url: str, token: str | None) -> None:
-    what = "Telegram"
-    if token is None:
-        report.add(
-            False, what, "no TELEGRAM_BOT_TOKEN", "set the token BotFather gave", blocking=True
-        )
-        return
-    try:
-        async with httpx.AsyncClient(base_url=api_url.rstrip("/"), timeout=TIMEOUT) as http:
-            response = await http.post(f"/bot{token}/getMe")
-        answer = response.json()
-    except (httpx.HTTPError, ValueError) as error:
-        report.add(
-            False,
-            what,
-            f"{api_url} could not be reached ({type(error).__name__})",
-            "check TELEGRAM_API_URL and that this machine can reach it",
-            blocking=True,
-        )
-        return
-    if response.status_code == 401 or not answer.get("ok"):
-        report.add(
-            False,
-            what,
-            f"the token was refused ({response.status_code})",
-            "set TELEGRAM_BOT_TOKEN to the token BotFather gave (or /revoke and use the new one)",
-            blocking=True,
-        )
-        return
-    name = answer.get("result", {}).get("username", "?")
-    report.add(True, what, f"token valid: @{name}")
-
-
-def _check_questions(report: CheckReport, settings: Settings) -> None:
-    """The provider's own questions (``QUESTIONS_FILE``) and the terms (``TERMS_URL``)."""
-    what = "Questions"
-    terms = (
-        f"; the terms at {settings.terms_url} are accepted before sending"
-        if (settings.terms_url)
-        else ""
-    )
-    path = settings.questions_file
-    if path is None:
-        report.add(True, what, f"the built-in ones (no QUESTIONS_FILE){terms}")
-        return
-    problems = validate_questions_file(path)
-    if problems:
-        report.add(
-            False,
-            what,
-            f"{path}: {len(problems)} problem(s)",
-            "fix the file: " + "; ".join(problems),
-            blocking=True,
-        )
-        return
-    count = len(load_questions(path).all)
-    report.add(True, what, f"{count} of the provider's own from {path}{terms}")
-
-
-def check_command(settings: Settings, *, strict_sandbox: bool = False) -> int:
-    """Run the check (against embedded sandboxes where nothing is configured), print the
-    table; 0 when the bot can take enrollments, else 1."""
-    try:
-        report = asyncio.run(_check_with_sandboxes(settings, strict_sandbox=strict_sandbox))
-    except SandboxMissing as error:
-        print(f"enrollbot check: without COACHVIEW_BASE_URL or TELEGRAM_BOT_TOKEN, {error}")
-        return 1
-    print(report.render())
-    return 0 if report.can_take_enrollments else 1
-
-
-async def _check_with_sandboxes(settings: Settings, *, strict_sandbox: bool) -> CheckReport:
-    async with contextlib.AsyncExitStack() as stack:
-        coachview_url = telegram_url = telegram_token = None
-        if strict_sandbox and settings.coachview_base_url is not None:
-            print("--strict-sandbox has no effect: COACHVIEW_BASE_URL is set")
-        if settings.coachview_base_url is None:
-            coachview = await start_coachview(stack, strict=strict_sandbox)
-            coachview_url = coachview.url
-            print("No COACHVIEW_BASE_URL: checking the embedded Coachview sandbox", coachview_url)
-        if settings.telegram_bot_token is None:
-            telegram = await start_telegram(stack)
-            telegram_url, telegram_token = telegram.url, telegram.token
-            print("No TELEGRAM_BOT_TOKEN: checking the embedded Telegram sandbox", telegram_url)
-        print()
-        return await run_check(
-            settings,
-            coachview_url=coachview_url,
-            telegram_url=telegram_url,
-            telegram_token=telegram_token,
-        )
