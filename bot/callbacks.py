@@ -1,18 +1,21 @@
-"""The callback data of the buttons that more than one module writes or reads, and the answer
-to a button that is no longer ours.
+"""Every callback-data format of the bot's buttons, and the answer to a button that is no longer
+ours.
 
 Telegram gives a pressed button's data back as it was sent (at most 64 bytes, and anyone can
 forge it). Each family starts with its own prefix, and its handler is registered with that
-prefix as its pattern:
+family's pattern; the data is written by the functions here, never by hand:
 
 - ``e<draft>.<version>.<action>``: a step of the enrollment (:class:`CallbackData`); written by
   the conversation and by the draft reminder (:mod:`bot.workers.reminders`).
 - ``s:o:<key>``, ``s:r:<count>:<page>``, ``s:f:<page>:<text>``: the staff look-ups
-  (:mod:`bot.staff`); ``s:o:`` is written by the staff notice of a new enrollment too
-  (:mod:`bot.workers.submission`).
+  (:mod:`bot.staff`, :class:`StaffButton`); ``s:o:`` is written by the staff notice of a new
+  enrollment too (:mod:`bot.workers.receipts`).
+- ``l:t:<soort id>``, ``l:s:<soort id>``, ``l:r:<run id>``: staff ``/link`` (:mod:`bot.links`):
+  the dates of a course type, the link of the course type, the link of a run.
+- ``cr:off``, ``cr:on``: the reminders before a course, off or on again
+  (:mod:`bot.workers.course_reminders`).
 
-A family that one module alone writes and reads keeps its prefix there (``lang:`` and ``pv:``
-in the conversation, ``l:`` in :mod:`bot.links`).
+The conversation's own ``lang:`` and ``pv:`` are still written in ``conversations/``.
 """
 
 from __future__ import annotations
@@ -27,12 +30,20 @@ from bot.services import BotContext
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 
 __all__ = [
+    "LINK_DATES",
+    "LINK_PATTERN",
+    "LINK_SHARE_RUN",
+    "LINK_SHARE_TYPE",
+    "REMINDERS_OFF",
+    "REMINDERS_ON",
+    "REMINDERS_PATTERN",
     "STAFF_FIND",
     "STAFF_OPEN",
     "STAFF_PATTERN",
     "STAFF_RECENT",
     "CallbackData",
     "StaffButton",
+    "link_data",
     "on_stale_button",
     "open_button_data",
     "recent_page_data",
@@ -45,6 +56,17 @@ STAFF_RECENT: Final = "s:r:"
 STAFF_FIND: Final = "s:f:"
 STAFF_PATTERN: Final = r"^s:"
 """The pattern of the staff buttons' handler."""
+
+LINK_DATES: Final = "l:t:"
+LINK_SHARE_TYPE: Final = "l:s:"
+LINK_SHARE_RUN: Final = "l:r:"
+LINK_PATTERN: Final = r"^l:[tsr]:"
+"""The pattern of the /link buttons' handler."""
+
+REMINDERS_OFF: Final = "cr:off"
+REMINDERS_ON: Final = "cr:on"
+REMINDERS_PATTERN: Final = rf"^({REMINDERS_OFF}|{REMINDERS_ON})$"
+"""The pattern of the course reminders' on/off button."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,12 @@ def search_page_data(page: int, text: str) -> str:
 def search_text_room(last_page: int) -> int:
     """The bytes left for the search text in :func:`search_page_data` up to ``last_page``."""
     return CALLBACK_DATA_MAX_BYTES - len(f"{STAFF_FIND}{last_page}:".encode())
+
+
+def link_data(kind: Literal["l:t:", "l:s:", "l:r:"], key: str) -> str:
+    """The callback data of a /link button: ``kind`` (:data:`LINK_DATES`,
+    :data:`LINK_SHARE_TYPE` or :data:`LINK_SHARE_RUN`) for the Coachview id ``key``."""
+    return _checked(kind + key)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ enrollment at that date.
 
 Only the Telegram users of ``STAFF_USER_IDS`` have ``/link`` (the staff gate of
 :mod:`bot.staff`); for anyone else the command does not exist and its buttons are outdated
-buttons. Buttons carry ``l:t:<soort id>`` (the dates of a course type), ``l:s:<soort id>`` (the
-link of the course type) and ``l:r:<run id>`` (the link of a run).
+buttons. Buttons carry the ``l:`` data of :mod:`bot.callbacks` (the dates of a course type, the
+link of the course type, the link of a run).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
 from bot import courses
+from bot.callbacks import LINK_DATES, LINK_PATTERN, LINK_SHARE_RUN, LINK_SHARE_TYPE, link_data
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.config import Settings
 from bot.errors import CoachviewError, CoachviewNotFound
@@ -55,7 +56,6 @@ logger = logging.getLogger(__name__)
 PAYLOAD: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """What Telegram takes as the ``start`` parameter of a deep link."""
 
-_TYPE, _SHARE_TYPE, _SHARE_RUN = "l:t:", "l:s:", "l:r:"
 _MOST_BUTTONS: Final = 60
 """Course types offered as buttons; with more, staff give the code."""
 
@@ -88,7 +88,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
     if not settings.staff_user_ids:
         return
     application.add_handler(CommandHandler("link", on_link, filters=staff_only(settings)))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^l:[tsr]:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=LINK_PATTERN))
 
 
 def _where(update: Update, context: BotContext) -> tuple[int, Translator]:
@@ -154,14 +154,14 @@ async def on_button(update: Update, context: BotContext) -> None:
     catalogue = context.services.coachview
     try:
         types = await courses.course_types(catalogue)
-        kind = courses.find_type(types, key) if kind_of_button != _SHARE_RUN else None
-        if kind_of_button == _TYPE and kind is not None:
+        kind = courses.find_type(types, key) if kind_of_button != LINK_SHARE_RUN else None
+        if kind_of_button == LINK_DATES and kind is not None:
             await _choose_run(context, chat_id, t, kind, edit=message)
             return
-        if kind_of_button == _SHARE_TYPE and kind is not None:
+        if kind_of_button == LINK_SHARE_TYPE and kind is not None:
             await _share(context, chat_id, t, kind, None)
             return
-        run = await _run(context, key) if kind_of_button == _SHARE_RUN else None
+        run = await _run(context, key) if kind_of_button == LINK_SHARE_RUN else None
         kind = courses.find_type(types, run.opleidingssoort_id) if run is not None else None
     except CoachviewError as error:
         await _say(context, chat_id, esc(trouble(t, error, "link")))
@@ -198,7 +198,11 @@ async def _choose_type(
             count=_MOST_BUTTONS
         )
     rows = [
-        [InlineKeyboardButton(f"{kind.naam} ({kind.code})", callback_data=_TYPE + kind.id)]
+        [
+            InlineKeyboardButton(
+                f"{kind.naam} ({kind.code})", callback_data=link_data(LINK_DATES, kind.id)
+            )
+        ]
         for kind in types[:_MOST_BUTTONS]
     ]
     await _say(context, chat_id, esc(text), InlineKeyboardMarkup(rows) if rows else None)
@@ -220,10 +224,18 @@ async def _choose_run(
     if not runs:
         text += "\n\n" + esc(t._("No date is open for enrollment right now."))
     rows = [
-        [InlineKeyboardButton(t._("📚 The course, any date"), callback_data=_SHARE_TYPE + kind.id)]
+        [
+            InlineKeyboardButton(
+                t._("📚 The course, any date"), callback_data=link_data(LINK_SHARE_TYPE, kind.id)
+            )
+        ]
     ]
     rows += [
-        [InlineKeyboardButton(courses.run_label(t, run), callback_data=_SHARE_RUN + run.id)]
+        [
+            InlineKeyboardButton(
+                courses.run_label(t, run), callback_data=link_data(LINK_SHARE_RUN, run.id)
+            )
+        ]
         for run in runs[: _MOST_BUTTONS - 1]
     ]
     await _say(context, chat_id, text, InlineKeyboardMarkup(rows), edit=edit)

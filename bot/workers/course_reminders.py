@@ -35,6 +35,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram import User as TelegramUser
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.callbacks import REMINDERS_OFF, REMINDERS_ON, REMINDERS_PATTERN
 from bot.coachview.locations import run_location
 from bot.coachview.models import COACHVIEW_TZ, Opleiding
 from bot.config import Settings
@@ -56,7 +57,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OFF, ON = "cr:off", "cr:on"
 LAST_CALL: Final = time(21)
 """The latest local time the day before at which a reminder still goes."""
 
@@ -65,11 +65,11 @@ def _language(entry_language: str) -> str:
     return entry_language if entry_language in LANGUAGES else "nl"
 
 
-def reminder_button(t: Translator, *, off: bool = False) -> dict[str, str]:
-    """The button that turns reminders off (or, once off, on again), as Bot API JSON."""
+def reminder_button(t: Translator, *, off: bool = False) -> InlineKeyboardButton:
+    """The button that turns reminders off (or, once off, on again)."""
     if off:
-        return {"text": t._("🔔 Remind me again"), "callback_data": ON}
-    return {"text": t._("🔕 No reminders"), "callback_data": OFF}
+        return InlineKeyboardButton(t._("🔔 Remind me again"), callback_data=REMINDERS_ON)
+    return InlineKeyboardButton(t._("🔕 No reminders"), callback_data=REMINDERS_OFF)
 
 
 def remind_at(starts_at: datetime, hour: int) -> datetime:
@@ -300,7 +300,7 @@ class CourseReminderKeeper:
             key=f"course-reminder:{reminder.id}",
             chat_id=reminder.chat_id,
             text=text,
-            reply_markup={"inline_keyboard": [[reminder_button(t)]]},
+            reply_markup=InlineKeyboardMarkup([[reminder_button(t)]]).to_dict(),
             now=now,
         )
 
@@ -310,7 +310,7 @@ class CourseReminderKeeper:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The reminders' on/off button (before the enrollment's answer to outdated buttons)."""
-    application.add_handler(CallbackQueryHandler(on_button, pattern=rf"^({OFF}|{ON})$"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=REMINDERS_PATTERN))
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -318,7 +318,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     query = cast(CallbackQuery, update.callback_query)
     user = cast(TelegramUser, update.effective_user)
     services = context.services
-    off = query.data == OFF
+    off = query.data == REMINDERS_OFF
     with services.session() as session:
         people.set_reminders_off(session, user_id=user.id, off=off, now=services.clock.now())
         session.commit()
@@ -332,8 +332,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     rows = [
         [
-            InlineKeyboardButton.de_json(reminder_button(t, off=off), context.bot)
-            if button.callback_data in (OFF, ON)
+            reminder_button(t, off=off)
+            if button.callback_data in (REMINDERS_OFF, REMINDERS_ON)
             else button
             for button in row
         ]

@@ -9,6 +9,7 @@ and of a refused one. The person reads them in their language; staff in ``DEFAUL
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ __all__ = [
     "queue_staff_notice",
     "staff_summary",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def _translator(settings: Settings, entry: OutboxEntry) -> Translator:
@@ -62,7 +65,7 @@ def queue_confirmation(
         )
     if reminders:
         text += "\n\n" + t._("I will remind you the day before the course starts.")
-        rows.append([InlineKeyboardButton.de_json(reminder_button(t), None)])
+        rows.append([reminder_button(t)])
     notifications.enqueue(
         session,
         key=f"confirm:{entry.id}",
@@ -142,16 +145,22 @@ def queue_staff_notice(
     text = st._("🆕 New enrollment <b>{number}</b>").format(number=esc(created.nummer))
     text += "\n" + staff_summary(st, entry.summary)
     # The staff lookup's button (bot/staff/): by id, or by number when Coachview answered
-    # without the id.
-    button = InlineKeyboardButton(
-        st._("🔎 Open"), callback_data=open_button_data(created.id or created.nummer)
-    )
+    # without the id; none for a key no button can carry (the notice goes all the same).
+    try:
+        data = open_button_data(created.id or created.nummer)
+    except ValueError:
+        logger.warning("outbox %s: Coachview's id is too long for a button", entry.id)
+        markup = None
+    else:
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(st._("🔎 Open"), callback_data=data)]]
+        )
     notifications.enqueue(
         session,
         key=f"staff:{entry.id}",
         chat_id=staff_chat,
         text=text,
-        reply_markup=InlineKeyboardMarkup([[button]]).to_dict(),
+        reply_markup=markup.to_dict() if markup is not None else None,
         now=now,
     )
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Final
 
 from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import CallbackData
 from bot.enrollment import Enrollment
@@ -92,8 +93,8 @@ class DraftKeeper:
             key=f"remind:{draft.id}:{draft.version}",
             chat_id=draft.chat_id,
             text=text,
-            reply_markup={
-                "inline_keyboard": [[{"text": t._("▶️ Continue"), "callback_data": button}]]
-            },
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(t._("▶️ Continue"), callback_data=button)]]
+            ).to_dict(),
             now=now,
         )

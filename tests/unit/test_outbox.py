@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
+from bot.coachview.models import CreatedWebaanvraag
 from bot.config import load_settings
 from bot.errors import (
     CoachviewAuthError,
@@ -34,6 +35,7 @@ from bot.services import Services
 from bot.store import drafts, notifications, outbox
 from bot.store.db import create_tables, open_engine
 from bot.store.models import DraftStatus, Notification, OutboxEntry, OutboxStatus
+from bot.workers.receipts import queue_staff_notice
 from bot.workers.submission import SubmissionWorker, is_rejection, new_reference
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -382,3 +384,27 @@ async def test_staff_hear_once_that_submissions_are_stuck_and_once_that_they_flo
         assert notifications.latest_key(session, prefixes=("outbox-",)) == (
             "outbox-flowing:" + NOW.isoformat()
         )
+
+
+async def test_the_staff_notice_of_a_new_enrollment_opens_its_lookup_or_goes_without_a_button(
+    worker: SubmissionWorker,
+) -> None:
+    """A button that opens the lookup by Coachview's id; an id no button can carry (over
+    Telegram's 64 bytes) costs the button, never the notice (nor the recording of the row)."""
+    services = worker.services
+    entry = failing_since(None)
+    for entry.id, created in (
+        (1, CreatedWebaanvraag(id="3f2a" * 9, nummer="1001")),
+        (2, CreatedWebaanvraag(id="x" * 80, nummer="1002")),
+    ):
+        with services.session() as session:
+            queue_staff_notice(session, services.settings, entry, created, NOW)
+            session.commit()
+    with services.session() as session:
+        first, second = session.exec(select(Notification).order_by(col(Notification.id))).all()
+    assert first.text.startswith("🆕 New enrollment <b>1001</b>")
+    assert first.reply_markup == {
+        "inline_keyboard": [[{"text": "🔎 Open", "callback_data": "s:o:" + "3f2a" * 9}]]
+    }
+    assert second.text.startswith("🆕 New enrollment <b>1002</b>")
+    assert second.reply_markup is None
