@@ -10,7 +10,7 @@ personal fields were removed keeps its reference, Coachview's id and number, the
 number of participants and its dates, so operators can still answer "did it arrive".
 
 The notifications that belong to an outbox row are found by their keys, as the submission
-worker (``bot/workers/submission.py``) writes them: ``confirm:``, ``delayed:``, ``rejected:`` and
+worker writes them (``bot/workers/receipts.py``): ``confirm:``, ``delayed:``, ``rejected:`` and
 ``staff:`` with the row's id, ``staff-rejected:`` with the row's id and the attempt.
 """
 

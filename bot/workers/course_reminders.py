@@ -1,6 +1,6 @@
 """The reminder the day before a course date starts, and the enrollment's calendar file.
 
-When Coachview takes an enrollment in a specific run (``bot/workers/submission.py``), in the same
+When Coachview takes an enrollment in a specific run (``bot/workers/exactly_once.py``), in the same
 transaction as the confirmation:
 
 - the calendar (:func:`queue_calendar`): an ``.ics`` document of the run
