@@ -78,10 +78,7 @@ class CallbackData:
     action: str
 
     def encode(self) -> str:
-        data = f"e{self.draft_id:x}.{self.version:x}.{self.action}"
-        if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(f"callback data over Telegram's 64 bytes: {data!r}")
-        return data
+        return _checked(f"e{self.draft_id:x}.{self.version:x}.{self.action}")
 
     @classmethod
     def decode(cls, data: object) -> CallbackData | None:
@@ -98,6 +95,7 @@ class CallbackData:
 
 
 def _checked(data: str) -> str:
+    """``data``, when a button can carry it (else ``ValueError``)."""
     if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
         raise ValueError(f"callback data over Telegram's 64 bytes: {data!r}")
     return data
@@ -132,8 +130,8 @@ def link_data(kind: Literal["l:t:", "l:s:", "l:r:"], key: str) -> str:
 
 @dataclass(frozen=True)
 class StaffButton:
-    """A staff button's data: open a lookup (``key``), a page of /recent (``count``,
-    ``page``) or of /search (``page``, ``text``)."""
+    """A staff button's data: open a lookup (``key``: an id or a nummer), a page of /recent
+    (``count``, ``page``) or of /search (``page``, ``key``: the search text)."""
 
     kind: Literal["open", "recent", "search"]
     key: str = ""
