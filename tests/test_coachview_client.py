@@ -100,6 +100,8 @@ async def test_a_second_401_is_an_auth_error(client: CoachviewClient, sandbox: C
         await client.create_webaanvraag(webaanvraag_body())
 
     assert caught.value.status == 401
+    # Neither an outage nor a rejection: the outbox keeps the row until staff fix the client.
+    assert (caught.value.retryable, caught.value.rejection) == (False, False)
     assert len(sandbox.requests_to(WEBAANVRAGEN)) == 2  # the call and its one repetition
     assert token_requests(sandbox) == 2
     assert sandbox.webaanvragen == []
@@ -306,6 +308,7 @@ async def test_5xx_is_unavailable_and_maybe_processed(
     assert caught.value.status == status
     assert caught.value.maybe_processed
     assert caught.value.retryable
+    assert not caught.value.rejection  # the outbox looks for it, then sends it again
     await client.create_webaanvraag(webaanvraag_body())  # the fault was for one request
     assert len(sandbox.webaanvragen) == 1
 
@@ -378,6 +381,7 @@ async def test_a_400_is_rejected_with_the_problem_details(
 
     assert caught.value.status == 400
     assert not caught.value.retryable
+    assert caught.value.rejection  # the outbox gives this webaanvraag up and tells staff
     assert "Contactpersoon" in problem_errors(caught.value.body)
     assert sandbox.webaanvragen == []
 

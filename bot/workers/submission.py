@@ -58,10 +58,7 @@ from bot.coachview.models import CreatedWebaanvraag, Opleiding
 from bot.coachview.webaanvraag import run_ids
 from bot.errors import (
     CoachviewError,
-    CoachviewForbidden,
-    CoachviewNotFound,
     CoachviewRateLimited,
-    CoachviewRejected,
     CoachviewUnavailable,
 )
 from bot.i18n import LANGUAGES, Language, esc, translator
@@ -91,8 +88,7 @@ def is_rejection(error: CoachviewError) -> bool:
     Everything else is retried: unreachable, 5xx, 429, refused credentials (401, a problem of
     the configuration that staff fix once for all rows), and answers that cannot be read.
     """
-    refused = (CoachviewRejected, CoachviewForbidden, CoachviewNotFound)
-    return isinstance(error, refused) and not error.maybe_processed
+    return error.rejection  # one rule for all: bot/errors.py
 
 
 class SubmissionWorker:
