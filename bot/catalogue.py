@@ -91,7 +91,10 @@ class GuardedCatalogue:
         """``call()`` within the patience; ``unknown``: a 404/400 answer passes through."""
         read = asyncio.ensure_future(call())
         try:
-            value = await asyncio.wait_for(asyncio.shield(read), self.patience.total_seconds())
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns an answer that
+            # arrives as the person's update is cancelled, and drops the cancellation.
+            async with asyncio.timeout(self.patience.total_seconds()):
+                value = await asyncio.shield(read)
         except TimeoutError:
             self._finish_later(what, read)
             seconds = self.patience.total_seconds()

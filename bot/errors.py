@@ -7,22 +7,34 @@
     │   ├── CoachviewUnavailable    retryable: connection failed, timed out, or a 5xx answer
     │   ├── CoachviewRateLimited    retryable: 429, the daily budget is spent until ``reset_at``
     │   ├── CoachviewAuthError      the token endpoint refused the credentials, or 401 twice
-    │   ├── CoachviewRejected       400/422: Coachview refused the body; ``body`` says why
-    │   ├── CoachviewForbidden      403: the API client lacks the scope for this call
-    │   └── CoachviewNotFound       404: no such record
+    │   ├── CoachviewRejected       a rejection: 400/422, Coachview refused the body (``body``)
+    │   ├── CoachviewForbidden      a rejection: 403, the API client lacks the scope for it
+    │   └── CoachviewNotFound       a rejection: 404, no such record
     ├── CatalogueUnavailable        the conversation could not read the catalogue in time
     ├── DraftConflict               a draft changed under us (another update or process won)
     └── SchemaNotCurrent            the database's schema is not this version's: migrate it
 
-Every :class:`CoachviewError` carries ``retryable`` (send again later: the same request may
-succeed) and ``maybe_processed`` (the request went out and no clear answer came back, so
-Coachview may have acted on it: look before sending a POST again). The raw response body is kept
-in ``body`` for the logs and the submission record; it is never shown to enrollees.
+Every :class:`CoachviewError` says what comes next, in one of three ways:
+
+- ``retryable``: Coachview could not answer now (an outage or the spent budget); the same call
+  may succeed later by itself. The catalogue cache serves its stale copy meanwhile.
+- ``rejection``: Coachview answered and refused this very request, and certainly did not act on
+  it; sending it again cannot help. The outbox gives such a webaanvraag up (``is_rejection`` in
+  ``bot/workers/exactly_once.py`` reads it) and tells staff.
+- neither (refused credentials, an answer that cannot be read): something must change in the
+  configuration or in Coachview; the outbox keeps the row and tries again (one fix mends all
+  rows; the alarm about a stuck outbox tells staff).
+
+``maybe_processed`` says the request went out and no clear answer came back, so Coachview may
+have acted on it: look before sending a POST again (such an error is never a rejection). The raw
+response body is kept in ``body`` for the logs and the submission record; it is never shown to
+enrollees.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 __all__ = [
     "CatalogueUnavailable",
@@ -44,9 +56,14 @@ class EnrollbotError(Exception):
 
 
 class CoachviewError(EnrollbotError):
-    """A call to Coachview failed; see the subclasses for how."""
+    """A call to Coachview failed; see the subclasses for how, and the module docstring for
+    ``retryable`` and ``rejection``."""
 
-    retryable = False
+    retryable: ClassVar[bool] = False
+    """An outage: the same call may succeed later by itself."""
+
+    refusal: ClassVar[bool] = False
+    """Coachview answered that it will not do the request (400/422, 403, 404)."""
 
     def __init__(
         self,
@@ -60,6 +77,12 @@ class CoachviewError(EnrollbotError):
         self.status = status
         self.body = body
         self.maybe_processed = maybe_processed
+
+    @property
+    def rejection(self) -> bool:
+        """Coachview refused this very request and did not act on it: sending the same again
+        cannot help (a refusal whose request may still have been processed is not one)."""
+        return self.refusal and not self.maybe_processed
 
 
 class CoachviewUnavailable(CoachviewError):
@@ -92,13 +115,19 @@ class CoachviewAuthError(CoachviewError):
 class CoachviewRejected(CoachviewError):
     """400/422: Coachview refused the request body; ``body`` holds its answer."""
 
+    refusal = True
+
 
 class CoachviewForbidden(CoachviewError):
     """403: the API client lacks the scope this call needs."""
 
+    refusal = True
+
 
 class CoachviewNotFound(CoachviewError):
     """404: the record does not exist (or is not visible to this API client)."""
+
+    refusal = True
 
 
 class CatalogueUnavailable(EnrollbotError):

@@ -36,6 +36,7 @@ from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are f
     START,
     client_fixture,
     clock_fixture,
+    eventually,
     make_client_fixture,
     problem_errors,
     sandbox_fixture,
@@ -99,6 +100,8 @@ async def test_a_second_401_is_an_auth_error(client: CoachviewClient, sandbox: C
         await client.create_webaanvraag(webaanvraag_body())
 
     assert caught.value.status == 401
+    # Neither an outage nor a rejection: the outbox keeps the row until staff fix the client.
+    assert (caught.value.retryable, caught.value.rejection) == (False, False)
     assert len(sandbox.requests_to(WEBAANVRAGEN)) == 2  # the call and its one repetition
     assert token_requests(sandbox) == 2
     assert sandbox.webaanvragen == []
@@ -130,6 +133,24 @@ async def test_concurrent_calls_share_one_token_request(
 
     assert token_requests(sandbox) == 2
     assert len(sandbox.requests_to(WEBAANVRAGEN)) == 75  # 25, then 25 refused and 25 repeated
+
+
+async def test_a_caller_cancelled_during_the_token_request_leaves_the_others_a_token(
+    client: CoachviewClient, sandbox: CoachviewSandbox
+):
+    sandbox.faults.add(path=TOKEN, action="hold")
+    first = asyncio.create_task(client.list_webaanvragen())
+    await eventually(lambda: sandbox.faults.held == 1)  # its token request is under way
+    second = asyncio.create_task(client.list_webaanvragen())
+
+    first.cancel()  # e.g. the person's update was cancelled: the renewal must not stay locked
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    sandbox.faults.release()
+
+    assert await second == []
+    await client.create_webaanvraag(webaanvraag_body())
+    assert len(sandbox.webaanvragen) == 1
 
 
 async def test_a_scope_the_client_lacks_is_forbidden(
@@ -226,7 +247,7 @@ async def test_low_budget_is_warned_once_per_crossing(
     await client.list_webaanvragen()
     sandbox.set_budget(remaining=503)  # 10 % of 5000 is 500
 
-    with caplog.at_level(logging.WARNING, logger="bot.coachview.client"):
+    with caplog.at_level(logging.WARNING, logger="bot.coachview"):
         for _ in range(6):
             await client.list_webaanvragen()
         low = [r for r in caplog.records if "budget is low" in r.getMessage()]
@@ -287,6 +308,7 @@ async def test_5xx_is_unavailable_and_maybe_processed(
     assert caught.value.status == status
     assert caught.value.maybe_processed
     assert caught.value.retryable
+    assert not caught.value.rejection  # the outbox looks for it, then sends it again
     await client.create_webaanvraag(webaanvraag_body())  # the fault was for one request
     assert len(sandbox.webaanvragen) == 1
 
@@ -359,6 +381,7 @@ async def test_a_400_is_rejected_with_the_problem_details(
 
     assert caught.value.status == 400
     assert not caught.value.retryable
+    assert caught.value.rejection  # the outbox gives this webaanvraag up and tells staff
     assert "Contactpersoon" in problem_errors(caught.value.body)
     assert sandbox.webaanvragen == []
 
@@ -608,7 +631,7 @@ async def test_a_record_the_bot_cannot_use_is_skipped_with_one_warning(
     runs[8]["deadlineInschrijven"] = "binnenkort"  # junk where the bot needs nothing: kept
     sandbox.catalogue.opleidingssoorten[0]["naam"] = ""
 
-    with caplog.at_level(logging.WARNING, logger="bot.coachview.client"):
+    with caplog.at_level(logging.WARNING, logger="bot.coachview"):
         offered = await client.list_opleidingen(seed.paged_soort)
         types = await client.list_opleidingssoorten()
 
@@ -636,7 +659,7 @@ async def test_a_record_the_bot_cannot_use_is_skipped_with_one_warning(
     # The next fetch of the same list: the same skips, no new warnings.
     caplog.clear()
     clock.advance(timedelta(minutes=11))
-    with caplog.at_level(logging.WARNING, logger="bot.coachview.client"):
+    with caplog.at_level(logging.WARNING, logger="bot.coachview"):
         assert len(await client.list_opleidingen(seed.paged_soort)) == 10
     assert not [r for r in caplog.records if "skipped" in r.getMessage()]
     assert len(client.skipped_records) == 3
@@ -737,7 +760,7 @@ async def test_stale_catalogue_is_served_when_a_refresh_fails(
     sandbox.faults.add(path="/api/v1/Opleidingssoorten", status=503)
     sandbox.faults.add(path="/api/v1/Opleidingen", action="drop")
 
-    with caplog.at_level(logging.WARNING, logger="bot.coachview.client"):
+    with caplog.at_level(logging.WARNING, logger="bot.coachview"):
         assert await client.list_opleidingssoorten() == soorten
         assert await client.list_opleidingen(seed.open_soort) == runs
     assert len([r for r in caplog.records if "serving the copy" in r.getMessage()]) == 2

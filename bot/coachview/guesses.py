@@ -6,7 +6,7 @@ switches to its fallback (:data:`FALLBACKS`, built from confirmed syntax only: `
 ``=`` and ``>=``, one ``orderby`` key, ``skip``/``take``), remembers that for the rest of the
 process, and logs one warning naming both. A 400 to a request that combines guesses is not
 blamed on any of them blindly: each untried guess in it is probed with a request of its own
-(:meth:`bot.coachview.client.CoachviewClient.probe`), and only the refused ones are replaced.
+(:meth:`bot.coachview.lookups.WebaanvraagLookups.probe`), and only the refused ones are replaced.
 ``enrollbot check`` runs the same probes before go-live.
 """
 

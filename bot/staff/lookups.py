@@ -15,6 +15,7 @@ from telegram import Message
 from bot.callbacks import recent_page_data, search_page_data, search_text_room
 from bot.coachview.client import ENDPOINT_SCOPES, CoachviewClient
 from bot.coachview.models import Webaanvraag, WebaanvraagOpleiding
+from bot.coachview.reference import REFERENCE_PREFIX
 from bot.errors import (
     CoachviewAuthError,
     CoachviewError,
@@ -27,7 +28,6 @@ from bot.errors import (
 from bot.i18n import Translator, esc
 from bot.services import BotContext
 from bot.staff.cards import list_markup, list_text, lookup_text, send
-from bot.workers.exactly_once import REFERENCE_PREFIX
 
 __all__ = ["lookup", "lookup_key", "recent", "search", "search_text", "trouble"]
 

@@ -41,18 +41,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
 from datetime import datetime, timedelta
-from typing import Final
 
 from bot.coachview.models import CreatedWebaanvraag, Opleiding
+from bot.coachview.reference import REFERENCE_PREFIX, new_reference
 from bot.coachview.webaanvraag import run_ids
 from bot.errors import (
     CoachviewError,
-    CoachviewForbidden,
-    CoachviewNotFound,
     CoachviewRateLimited,
-    CoachviewRejected,
     CoachviewUnavailable,
 )
 from bot.services import Services
@@ -65,14 +61,6 @@ __all__ = ["REFERENCE_PREFIX", "Submitter", "is_rejection", "new_reference"]
 
 logger = logging.getLogger(__name__)
 
-REFERENCE_PREFIX: Final = "TG-"
-
-
-def new_reference() -> str:
-    """A reference unique to one enrollment, carried in the webaanvraag: ``TG-`` and 16
-    hexadecimal digits (no ``,`` or ``;``, which would change the meaning of a filter)."""
-    return REFERENCE_PREFIX + secrets.token_hex(8).upper()
-
 
 def is_rejection(error: CoachviewError) -> bool:
     """Coachview refused this webaanvraag itself: sending the same body again cannot help.
@@ -80,8 +68,7 @@ def is_rejection(error: CoachviewError) -> bool:
     Everything else is retried: unreachable, 5xx, 429, refused credentials (401, a problem of
     the configuration that staff fix once for all rows), and answers that cannot be read.
     """
-    refused = (CoachviewRejected, CoachviewForbidden, CoachviewNotFound)
-    return isinstance(error, refused) and not error.maybe_processed
+    return error.rejection  # one rule for all: bot/errors.py
 
 
 class Submitter:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.callbacks import CallbackData, StaffButton, search_page_data
-from bot.coachview.client import _filter_value, _search_filters
+from bot.coachview.filters import filter_value, search_filters
 from bot.coachview.keys import guid, is_course_code, path_segment
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Contact, CourseChoice, Enrollment
@@ -175,7 +175,7 @@ def test_a_course_code_is_one_safe_word(text: str) -> None:
     if is_course_code(text):
         assert re.fullmatch(r"[A-Za-z0-9_.-]{1,50}", text)
         assert ".." not in text
-        assert _filter_value(text) == text
+        assert filter_value(text) == text
 
 
 @PROPERTIES
@@ -186,14 +186,14 @@ def test_a_staff_lookup_or_search_never_fails_on_its_text(text: str) -> None:
     key = lookup_key(text)
     if key is not None:
         kind, value = key
-        assert _filter_value(value) == value
+        assert filter_value(value) == value
         if kind == "id":
             assert guid(value) == value
         if kind == "nummer":
             assert value.isascii() and value.isdigit()
     words = search_text(text)
     if words:
-        for where in _search_filters(words):
+        for where in search_filters(words):
             assert where
         assert search_page_data(SEARCH_MAX // PAGE_SIZE, words)  # every page has its button
 
