@@ -65,13 +65,17 @@ QUERY_TOO_OLD = "query is too old"
 
 @dataclass
 class Runtime:
-    """How this process reaches the world: where Coachview and Telegram are, which token."""
+    """How this process reaches the world: where Coachview and Telegram are, which token.
 
-    token: str
+    The bot token and Coachview's client secret are left out of ``repr``: a runtime in a log
+    line or a traceback shows neither.
+    """
+
+    token: str = field(repr=False)
     telegram_api_url: str
     coachview_base_url: str
     coachview_client_id: str
-    coachview_client_secret: str
+    coachview_client_secret: str = field(repr=False)
     clock: Clock = field(default_factory=SystemClock)
     limits: TelegramLimits = field(default_factory=TelegramLimits)
     run_workers: bool = True
