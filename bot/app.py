@@ -27,7 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.floods import FloodGuard, slow_down
-from bot.i18n import pick_language, translator
+from bot.i18n import DEFAULT_LANGUAGE, pick_language, translator
 from bot.metrics import ArrivalQueue, MeasuredProcessor, Metrics
 from bot.services import BotContext, BotData, Services
 from bot.store import migrations
@@ -282,7 +282,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     user = update.effective_user
     services = context.bot_data.services
-    default = services.settings.default_language if services else "nl"
+    default = services.settings.default_language if services else DEFAULT_LANGUAGE
     t = translator(pick_language(None, user.language_code if user else None, default))
     text = t._(
         "Sorry, something went wrong on my side. Your answers so far are saved; "
