@@ -52,8 +52,8 @@ logger = logging.getLogger(__name__)
 Language = Literal["nl", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 DEFAULT_LANGUAGE: Final[Language] = "nl"
-"""The provider's language: the default of the ``DEFAULT_LANGUAGE`` setting, and the language
-where nothing says otherwise and the settings are not at hand."""
+"""The provider's language, for a text whose reader's language is unknown where the settings
+(``DEFAULT_LANGUAGE``, whose default this is too) are not at hand."""
 DOMAIN: Final = "messages"
 # The provider is Dutch: dates and times are shown in Dutch time whatever the language.
 TIMEZONE: Final[dt.tzinfo] = ZoneInfo("Europe/Amsterdam")
