@@ -27,7 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.coachview.client import CoachviewClient
 from bot.config import Settings
 from bot.floods import FloodGuard, slow_down
-from bot.i18n import pick_language, translator
+from bot.i18n import DEFAULT_LANGUAGE, pick_language, translator
 from bot.metrics import ArrivalQueue, MeasuredProcessor, Metrics
 from bot.services import BotContext, BotData, Services
 from bot.store import migrations
@@ -65,13 +65,17 @@ QUERY_TOO_OLD = "query is too old"
 
 @dataclass
 class Runtime:
-    """How this process reaches the world: where Coachview and Telegram are, which token."""
+    """How this process reaches the world: where Coachview and Telegram are, which token.
 
-    token: str
+    The bot token and Coachview's client secret are left out of ``repr``: a runtime in a log
+    line or a traceback shows neither.
+    """
+
+    token: str = field(repr=False)
     telegram_api_url: str
     coachview_base_url: str
     coachview_client_id: str
-    coachview_client_secret: str
+    coachview_client_secret: str = field(repr=False)
     clock: Clock = field(default_factory=SystemClock)
     limits: TelegramLimits = field(default_factory=TelegramLimits)
     run_workers: bool = True
@@ -278,7 +282,7 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     user = update.effective_user
     services = context.bot_data.services
-    default = services.settings.default_language if services else "nl"
+    default = services.settings.default_language if services else DEFAULT_LANGUAGE
     t = translator(pick_language(None, user.language_code if user else None, default))
     text = t._(
         "Sorry, something went wrong on my side. Your answers so far are saved; "

@@ -36,6 +36,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "N_",
     "Language",
@@ -50,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 Language = Literal["nl", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
+DEFAULT_LANGUAGE: Final[Language] = "nl"
+"""The provider's language, for a text whose reader's language is unknown where the settings
+(``DEFAULT_LANGUAGE``, whose default this is too) are not at hand."""
 DOMAIN: Final = "messages"
 # The provider is Dutch: dates and times are shown in Dutch time whatever the language.
 TIMEZONE: Final[dt.tzinfo] = ZoneInfo("Europe/Amsterdam")

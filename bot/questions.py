@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from bot.coachview.webaanvraag import Extras, path_problem, persoon_path
 from bot.enrollment import Answer, Enrollment, Participant
-from bot.i18n import Language
+from bot.i18n import LANGUAGES, Language
 
 __all__ = [
     "Question",
@@ -219,7 +219,7 @@ def _describe(name: str, error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return f"{name}: unknown key {key!r}"
     if kind == "missing":
-        if len(rest) >= 2 and rest[-1] in ("nl", "en"):
+        if len(rest) >= 2 and rest[-1] in LANGUAGES:
             return f"{name}: {'.'.join(rest[:-1])} has no {rest[-1]} translation"
         return f"{name}: {key} is missing"
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")

@@ -127,7 +127,10 @@ def ops_routes(
 async def _run_checks(services: Services, checks: dict[str, Check]) -> dict[str, str]:
     async def one(name: str, check: Check) -> str:
         try:
-            await asyncio.wait_for(check(services), READY_TIMEOUT)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for may drop a cancellation
+            # (a stopping server's) that arrives as the check ends.
+            async with asyncio.timeout(READY_TIMEOUT):
+                await check(services)
         except Exception as error:
             logger.warning("readiness check %s failed: %s", name, type(error).__name__)
             return f"failed: {type(error).__name__}"

@@ -9,7 +9,6 @@ and the daily budget move only when a test moves the clock.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -215,12 +214,3 @@ def problem_errors(response_body: str | None) -> dict[str, list[str]]:
     assert problem["title"] == "One or more validation errors occurred."
     errors: dict[str, list[str]] = problem["errors"]
     return errors
-
-
-async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
-    """Wait until ``condition()`` holds (checked every 10 ms), failing after ``within`` s."""
-    for _ in range(int(within / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    assert condition(), f"still not true after {within} s"

@@ -7,7 +7,6 @@ numbers), so a test of an outage of Coachview takes a second, not half an hour.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,18 +28,25 @@ FAST: dict[str, Any] = {
     "submission_lease": timedelta(seconds=1),
     "submission_retry_base": timedelta(milliseconds=50),
     "submission_retry_max": timedelta(milliseconds=300),
-    "submission_poll": timedelta(seconds=1),
+    "submission_poll": timedelta(milliseconds=500),
     "submission_alert_after": timedelta(milliseconds=300),
 }
-"""Settings for a quick outbox worker (as keyword arguments of ``running_bot``)."""
+"""Settings for a quick outbox worker (as keyword arguments of ``running_bot``): the one
+preset, which :data:`FAST_ENV` repeats for a bot in its own process."""
 
-FAST_ENV: dict[str, str] = {
-    "SUBMISSION_LEASE": "2",
-    "SUBMISSION_RETRY_BASE": "0.05",
-    "SUBMISSION_RETRY_MAX": "0.3",
-    "SUBMISSION_POLL": "0.5",
-}
-"""The same for a bot in its own process (the lease a little longer: processes start slowly)."""
+
+def environment(settings: dict[str, Any]) -> dict[str, str]:
+    """``settings`` (keyword arguments of ``running_bot``) as the environment of a bot in its
+    own process: ``SUBMISSION_LEASE="1.0"`` for ``submission_lease=timedelta(seconds=1)``."""
+    return {
+        name.upper(): str(value.total_seconds() if isinstance(value, timedelta) else value)
+        for name, value in settings.items()
+    }
+
+
+FAST_ENV: dict[str, str] = {**environment(FAST), "SUBMISSION_LEASE": "2"}
+""":data:`FAST` for a bot in its own process (``BotProcess``), the lease a little longer: a
+process starts slowly, and a row must not change hands while its first owner is starting."""
 
 
 async def to_review(person: Person, soort: str, first_name: str) -> None:
@@ -95,11 +101,6 @@ def numbers(user: SandboxUser) -> list[str]:
     return found
 
 
-async def eventually(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """Wait until ``condition()`` is true; fail after ``timeout``."""
-    await wait_until(condition, timeout, what)
-
-
 class ScriptedPerson:
     """A person enrolling with a bot that runs in another process: each step waits until the
     bot's newest message shows the expected words (no ``settle``: the bot is not ours)."""
@@ -114,10 +115,10 @@ class ScriptedPerson:
         return (message.text or "") if message else ""
 
     async def expect(self, fragment: str, timeout: float = 30.0) -> None:
-        await eventually(
+        await wait_until(
             lambda: fragment in self.text,
-            f"{fragment!r} in {self.first_name}'s chat:\n{self.user.transcript()}",
             timeout,
+            f"{fragment!r} in {self.first_name}'s chat:\n{self.user.transcript()}",
         )
 
     async def to_review(self, soort: str) -> None:

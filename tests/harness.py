@@ -36,6 +36,19 @@ from bot.telegram.limits import TelegramLimits
 from bot.updates import ChatOrderedProcessor
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import CallbackAnswer, ChatMessage, SandboxUser, TelegramSandbox
+from tests.waiting import wait_until
+
+__all__ = [
+    "ROOT",
+    "BotProcess",
+    "Person",
+    "RunningBot",
+    "database_url",
+    "free_socket",
+    "running_bot",
+    "settings_for",
+    "wait_until",  # from tests.waiting, the one wait-until helper
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,16 +104,6 @@ class RunningBot:
     async def wait_for(self, condition: Any, timeout: float = 10.0, what: str = "") -> None:
         """Wait until ``condition()`` holds (a hung test fails instead of waiting forever)."""
         await wait_until(condition, timeout, what)
-
-
-async def wait_until(condition: Any, timeout: float = 10.0, what: str = "") -> None:
-    """Wait until ``condition()`` holds, checked every 10 ms; fail after ``timeout`` s."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.01)
 
 
 def database_url(database: Path | str) -> str:

@@ -36,12 +36,12 @@ from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are f
     START,
     client_fixture,
     clock_fixture,
-    eventually,
     make_client_fixture,
     problem_errors,
     sandbox_fixture,
     webaanvraag_body,
 )
+from tests.waiting import wait_until
 
 MakeClient = Callable[..., CoachviewClient]
 WEBAANVRAGEN = "/api/v1/Webaanvragen"
@@ -140,7 +140,9 @@ async def test_a_caller_cancelled_during_the_token_request_leaves_the_others_a_t
 ):
     sandbox.faults.add(path=TOKEN, action="hold")
     first = asyncio.create_task(client.list_webaanvragen())
-    await eventually(lambda: sandbox.faults.held == 1)  # its token request is under way
+    await wait_until(
+        lambda: sandbox.faults.held == 1, 10, "the token request"
+    )  # its token request is under way
     second = asyncio.create_task(client.list_webaanvragen())
 
     first.cancel()  # e.g. the person's update was cancelled: the renewal must not stay locked

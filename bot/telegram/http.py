@@ -9,6 +9,10 @@ PTB: the same timeouts (read, connect, and the wait for a free connection), a bo
 keep-alive connections, form-encoded parameters or multipart when a file is sent, and
 :class:`~telegram.error.TimedOut` / :class:`~telegram.error.NetworkError` for what failed on
 the way. Coachview is still reached through httpx (``bot/coachview/client.py``).
+
+Only PTB's public names are used: a timeout PTB did not set is ``BaseRequest.DEFAULT_NONE``
+(its documented test), and the parameters are typed ``object`` (wider than PTB's private
+``ODVInput[float]``, which an override may accept), narrowed by :func:`_timeout`.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -70,20 +72,18 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See :meth:`telegram.request.BaseRequest.do_request`."""
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        )
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        read = _timeout(read_timeout, self._read_timeout)
+        connect = _timeout(connect_timeout, self._connect_timeout)
+        pool = _timeout(pool_timeout, self._pool_timeout)
         # aiohttp's ``connect`` is the wait for a pooled connection plus making a new one.
         waiting = None if pool is None and connect is None else (pool or 0.0) + (connect or 0.0)
         timeout = aiohttp.ClientTimeout(
@@ -103,6 +103,16 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+
+def _timeout(given: object, default: float | None) -> float | None:
+    """The timeout PTB passed (seconds, or ``None`` for no limit), else ``default``: PTB passes
+    ``BaseRequest.DEFAULT_NONE`` for a timeout the caller did not set."""
+    if given is BaseRequest.DEFAULT_NONE:
+        return default
+    if given is None or isinstance(given, int | float):
+        return given
+    raise TypeError(f"a timeout is a number of seconds or None, not {given!r}")
 
 
 def _body(request_data: RequestData | None) -> Any:

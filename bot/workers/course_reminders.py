@@ -41,7 +41,7 @@ from bot.coachview.models import COACHVIEW_TZ, Opleiding
 from bot.config import Settings
 from bot.course_calendar import CalendarEvent, calendar_file, event_uid
 from bot.errors import CoachviewError, CoachviewNotFound
-from bot.i18n import LANGUAGES, Translator, esc, pick_language, translator
+from bot.i18n import DEFAULT_LANGUAGE, Language, Translator, esc, pick_language, translator
 from bot.services import BotContext, Services
 from bot.store import course_reminders, notifications, people
 from bot.store.models import CourseReminder, CourseReminderStatus, OutboxEntry
@@ -59,10 +59,6 @@ logger = logging.getLogger(__name__)
 
 LAST_CALL: Final = time(21)
 """The latest local time the day before at which a reminder still goes."""
-
-
-def _language(entry_language: str) -> str:
-    return entry_language if entry_language in LANGUAGES else "nl"
 
 
 def reminder_button(t: Translator, *, off: bool = False) -> InlineKeyboardButton:
@@ -93,11 +89,13 @@ def queue_calendar(
     nummer: str,
     run: Opleiding,
     now: datetime,
+    default_language: Language = DEFAULT_LANGUAGE,
 ) -> bool:
-    """Queue the ``.ics`` of ``run`` for the enrollee; ``False`` when the run has no date."""
+    """Queue the ``.ics`` of ``run`` for the enrollee, in the entry's language (else
+    ``default_language``, the setting's); ``False`` when the run has no date."""
     if run.start_datum is None:
         return False
-    t = translator(_language(entry.language))
+    t = translator(pick_language(entry.language, None, default_language))
     course = str(entry.summary.get("course") or run.naam)
     caption = t._("📅 The dates of <b>{course}</b>, for your calendar.").format(course=esc(course))
     return notifications.enqueue(
@@ -156,7 +154,7 @@ def plan_reminder(
         run_id=run.id,
         chat_id=entry.chat_id,
         user_id=entry.user_id,
-        language=_language(entry.language),
+        language=pick_language(entry.language, None, settings.default_language),
         course=str(entry.summary.get("course") or run.naam),
         starts_at=run.start_datum,
         remind_at=remind_at(run.start_datum, settings.course_reminder_hour),
@@ -282,7 +280,8 @@ class CourseReminderKeeper:
 
     def _translator(self, session: Session, reminder: CourseReminder) -> Translator:
         stored = people.get_language(session, user_id=reminder.user_id)
-        return translator(pick_language(stored, reminder.language, "nl"))
+        default = self.services.settings.default_language
+        return translator(pick_language(stored, reminder.language, default))
 
     def _queue(
         self, session: Session, reminder: CourseReminder, run: Opleiding | None, now: datetime

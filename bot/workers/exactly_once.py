@@ -218,7 +218,14 @@ class Submitter:
             reminders = False
             if run is not None:
                 # The calendar first: the confirmation, with its buttons, stays the newest.
-                queue_calendar(session, entry=entry, nummer=created.nummer, run=run, now=now)
+                queue_calendar(
+                    session,
+                    entry=entry,
+                    nummer=created.nummer,
+                    run=run,
+                    now=now,
+                    default_language=settings.default_language,
+                )
                 reminders = plan_reminder(
                     session, settings, entry=entry, nummer=created.nummer, run=run, now=now
                 )

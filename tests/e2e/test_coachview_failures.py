@@ -25,8 +25,8 @@ from bot.store.models import Notification
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import SandboxGroup, TelegramSandbox
 from tests.conftest import STAFF_ID
-from tests.enrolling import count, eventually, to_review
-from tests.harness import Person, RunningBot, running_bot
+from tests.enrolling import count, to_review
+from tests.harness import Person, RunningBot, running_bot, wait_until
 
 TYPES = "/api/v1/Opleidingssoorten"
 RUNS = "/api/v1/Opleidingen"
@@ -240,7 +240,7 @@ async def test_one_outage_is_one_staff_alert_and_one_recovery(
         await person.say("/start")
         assert COURSES_DOWN in person.text
     await person_taps_try_again(people[0], expect=COURSES_DOWN)
-    await eventually(lambda: count(staff_group, ALERT) == 1, "the staff alert")
+    await wait_until(lambda: count(staff_group, ALERT) == 1, 20, "the staff alert")
 
     rule.times = rule.fired
     anna, *others = people
@@ -249,7 +249,7 @@ async def test_one_outage_is_one_staff_alert_and_one_recovery(
     clock.advance(OutageTracker.quiet)
     for person in others:
         await person_taps_try_again(person, expect="Which course would you like to enroll in?")
-    await eventually(lambda: count(staff_group, RECOVERED) == 1, "the recovery notice")
+    await wait_until(lambda: count(staff_group, RECOVERED) == 1, 20, "the recovery notice")
     assert alert_keys(bot) == [f"{DOWN_KEY}1", f"{UP_KEY}1"]
     assert count(staff_group, ALERT) == 1
 
@@ -258,7 +258,7 @@ async def test_one_outage_is_one_staff_alert_and_one_recovery(
     for person in people:
         await person.tap("BHV Basis")
         assert DATES_DOWN in person.text
-    await eventually(lambda: count(staff_group, ALERT) == 2, "the second outage's alert")
+    await wait_until(lambda: count(staff_group, ALERT) == 2, 20, "the second outage's alert")
     assert alert_keys(bot) == [f"{DOWN_KEY}1", f"{UP_KEY}1", f"{DOWN_KEY}2"]
 
 

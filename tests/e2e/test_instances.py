@@ -25,8 +25,8 @@ from telegram.ext import TypeHandler
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import ChatMessage, SandboxUser, TelegramSandbox
 from tests.balancer import RoundRobin
-from tests.enrolling import CONFIRMED, FAST_ENV, SEND, eventually
-from tests.harness import BotProcess, free_socket, running_bot
+from tests.enrolling import CONFIRMED, FAST_ENV, SEND
+from tests.harness import BotProcess, free_socket, running_bot, wait_until
 
 PEOPLE = 200
 INSTANCES = 3
@@ -171,7 +171,7 @@ async def test_three_instances_one_killed_lose_nothing_and_keep_each_chats_order
 
     for bot in bots:
         bot.start()
-    await eventually(lambda: telegram.webhook_url, "the bots to set the webhook", 60)
+    await wait_until(lambda: telegram.webhook_url, 60, "the bots to set the webhook")
 
     async def kill_one() -> None:
         await burst_done.wait()

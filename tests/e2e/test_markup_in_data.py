@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 from tests.e2e.conftest import StaffDesk, text
-from tests.enrolling import SEND, eventually
+from tests.enrolling import SEND
+from tests.harness import wait_until
 
 COMPANY = '<b>ACME</b> &amp; <a href="https://x.example">Co</a> </i>'
 REMARK = "<i>unclosed & <tg-spoiler>x</tg-spoiler> 1 < 2 > 0 &lt;"
@@ -42,11 +43,11 @@ async def test_typed_markup_arrives_intact_in_review_confirmation_notice_and_loo
     assert "ACME" not in review.entity_texts("bold")
 
     await kees.tap(SEND)
-    await eventually(lambda: len(desk.coachview.webaanvragen) == 1, "the webaanvraag sent")
+    await wait_until(lambda: len(desk.coachview.webaanvragen) == 1, 20, "the webaanvraag sent")
     stored = desk.coachview.webaanvragen[0]
-    await eventually(lambda: len(desk.group.messages) == 1, "the staff notice")
+    await wait_until(lambda: len(desk.group.messages) == 1, 20, "the staff notice")
     assert f"Bedrijf: {COMPANY}" in text(desk.group.messages[0])  # the staff chat's language
-    await eventually(lambda: "received" in kees.text, "the confirmation")
+    await wait_until(lambda: "received" in kees.text, 20, "the confirmation")
     assert f"Its number is {stored.nummer}." in kees.text
 
     answer = await desk.sam.say(f"/lookup {stored.nummer}")

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from bot import serving
 from bot.clock import ManualClock
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox
@@ -71,6 +72,23 @@ async def test_readyz_checks_the_database_and_a_coachview_token(
     tokens = watched.services.coachview.request_counts["token"]
     assert (await ready(watched))[0] == 200
     assert watched.services.coachview.request_counts["token"] == tokens
+
+
+async def test_readyz_answers_not_ready_when_coachview_does_not_answer_in_time(
+    watched: RunningBot, coachview: CoachviewSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serving, "READY_TIMEOUT", 0.2)
+    coachview.faults.add(method="POST", path=TOKEN_PATH, action="hold", times=None)
+    try:
+        status, body = await ready(watched)
+    finally:
+        coachview.faults.release()
+    assert status == 503
+    assert body["checks"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "coachview": "failed: TimeoutError",
+    }
 
 
 async def test_readyz_fails_when_the_schema_is_behind_the_code(watched: RunningBot) -> None:

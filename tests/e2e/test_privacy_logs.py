@@ -105,6 +105,8 @@ async def test_the_bot_process_at_debug_logs_no_message_text(
     assert " DEBUG " in written, "debug lines are written"
     assert "Processing update" not in written, "python-telegram-bot's update dumps are not"
     assert found_in(written) == []
+    assert telegram.token not in written, "nor the bot token"
+    assert coachview.client_secret not in written, "nor Coachview's client secret"
 
 
 def latest(user: SandboxUser) -> str:

@@ -3,7 +3,6 @@ started again continues exactly where the person was, with every answer kept."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import SandboxUser, TelegramSandbox
 from tests.enrolling import remark_of
-from tests.harness import BotProcess
+from tests.harness import BotProcess, wait_until
 
 
 @pytest.fixture
@@ -43,12 +42,12 @@ async def asked(user: SandboxUser, question: str) -> None:
     heard that it was done): it recognises it (the draft keeps the last update id) and asks
     the current question again instead of applying it twice, so a question may appear twice.
     """
-    for _ in range(600):
+
+    def asks() -> bool:
         latest = user.last_message
-        if latest is not None and (latest.text or "").startswith(question):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the bot did not ask {question!r}; last: {user.last_message}")
+        return latest is not None and (latest.text or "").startswith(question)
+
+    await wait_until(asks, 30, f"the bot to ask {question!r}")
 
 
 async def press(user: SandboxUser, label: str) -> str:
@@ -121,11 +120,11 @@ async def test_an_update_the_bot_was_still_handling_when_killed_is_not_lost(
     coachview.faults.add(method="GET", path="/api/v1/Opleidingen", action="hold")
     run = coachview.catalogue.runs_of(coachview.catalogue.seed.paged_soort)[0]["id"]
     await anna.send(f"/start {run}")
-    for _ in range(600):
-        if coachview.faults.held == 1 and telegram.pending_updates == 0:
-            break  # handling it, and Telegram already counts it as delivered
-        await asyncio.sleep(0.05)
-    assert coachview.faults.held == 1 and telegram.pending_updates == 0
+    await wait_until(
+        lambda: coachview.faults.held == 1 and telegram.pending_updates == 0,
+        30,
+        "the bot to be handling the update, which Telegram already counts as delivered",
+    )
     process.kill()
     coachview.faults.clear()
     coachview.faults.release()

@@ -39,12 +39,11 @@ from tests.enrolling import (
     WEBAANVRAGEN,
     ScriptedPerson,
     count,
-    eventually,
     numbers,
     reference_lookups,
     reference_of,
 )
-from tests.harness import ROOT, BotProcess
+from tests.harness import ROOT, BotProcess, wait_until
 
 
 def rows(database: str) -> list[OutboxEntry]:
@@ -86,7 +85,7 @@ async def test_killed_after_confirming_before_sending_then_restarted_sends_once(
     assert coachview.requests_to(WEBAANVRAGEN) == []
 
     with bot_process(telegram, coachview, tmp_path, database_url):
-        await eventually(lambda: numbers(anna.user), "the confirmation after the restart")
+        await wait_until(lambda: numbers(anna.user), 20, "the confirmation after the restart")
         (stored,) = coachview.webaanvragen
         assert numbers(anna.user) == [str(stored.nummer)]
         assert reference_of(stored.body) == entry.reference
@@ -110,9 +109,11 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
     with bot_process(telegram, coachview, tmp_path, database_url) as first:
         await anna.to_review(coachview.catalogue.seed.open_soort)
         press = asyncio.create_task(anna.user.press(SEND, timeout=60))
-        await eventually(lambda: coachview.requests_to(WEBAANVRAGEN, "POST"), "the POST to arrive")
+        await wait_until(
+            lambda: coachview.requests_to(WEBAANVRAGEN, "POST"), 20, "the POST to arrive"
+        )
         if coachview_has_it:  # the request is recorded before its body is read: wait for both
-            await eventually(lambda: coachview.webaanvragen, "Coachview to store it")
+            await wait_until(lambda: coachview.webaanvragen, 20, "Coachview to store it")
         first.kill()
         press.cancel()
         with contextlib.suppress(asyncio.CancelledError, AssertionError):
@@ -124,7 +125,7 @@ async def test_killed_while_the_post_is_in_flight_then_restarted_sends_once(
     coachview.faults.clear()
 
     with bot_process(telegram, coachview, tmp_path, database_url):
-        await eventually(lambda: numbers(anna.user), "the confirmation after the restart")
+        await wait_until(lambda: numbers(anna.user), 20, "the confirmation after the restart")
         (stored,) = coachview.webaanvragen
         assert reference_of(stored.body) == entry.reference
         assert numbers(anna.user) == [str(stored.nummer)]
@@ -203,8 +204,8 @@ async def test_two_worker_processes_over_one_database_send_each_row_once(
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     first, second = (_worker(coachview, database, log) for log in logs)
     try:
-        await eventually(
-            lambda: all("worker" in log.read_text() for log in logs), "both workers started"
+        await wait_until(
+            lambda: all("worker" in log.read_text() for log in logs), 20, "both workers started"
         )
         # Fifty people confirm a hundred enrollments at once. A worker has at most twenty in
         # flight and each takes 0.4 s, so whichever polls second still finds rows to take.
@@ -218,18 +219,18 @@ async def test_two_worker_processes_over_one_database_send_each_row_once(
                 if e.lease_owner and mark in e.lease_owner and e.maybe_sent
             }
 
-        await eventually(
+        await wait_until(
             lambda: _recorded_by(logs[0]) and len(sending_by_first()) >= 2,
-            "the first worker with POSTs in flight",
             30,
+            "the first worker with POSTs in flight",
         )
         first.kill()  # SIGKILL: its leases run out and the second takes its rows over
         first.wait(timeout=30)
         held = {e.id for e in rows(database) if e.lease_owner and mark in e.lease_owner}
-        await eventually(
+        await wait_until(
             lambda: all(e.status == OutboxStatus.SUBMITTED for e in rows(database)),
-            "every row submitted",
             60,
+            "every row submitted",
         )
     finally:
         for process in (first, second):

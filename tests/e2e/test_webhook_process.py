@@ -14,8 +14,8 @@ import pytest
 
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox
-from tests.enrolling import CONFIRMED, FAST_ENV, ScriptedPerson, eventually
-from tests.harness import BotProcess, free_socket
+from tests.enrolling import CONFIRMED, FAST_ENV, ScriptedPerson
+from tests.harness import BotProcess, free_socket, wait_until
 
 SECRET = secrets.token_urlsafe(32)
 
@@ -55,7 +55,7 @@ async def test_an_enrollment_through_the_webhook_of_a_process_logging_json(
     telegram: TelegramSandbox, coachview: CoachviewSandbox, process: BotProcess
 ) -> None:
     process.start()
-    await eventually(lambda: telegram.webhook_url, "the bot to set its webhook", 60)
+    await wait_until(lambda: telegram.webhook_url, 60, "the bot to set its webhook")
     anna = ScriptedPerson(telegram, "Anna")
     await anna.enroll(coachview.catalogue.seed.open_soort)
     await anna.expect(CONFIRMED)
@@ -75,28 +75,28 @@ async def test_an_update_acknowledged_and_then_killed_is_handled_after_the_resta
 ) -> None:
     anna = telegram.user("Anna", language_code="en")
     process.start()
-    await eventually(lambda: telegram.webhook_url, "the bot to set its webhook", 60)
+    await wait_until(lambda: telegram.webhook_url, 60, "the bot to set its webhook")
     # The deep link needs Coachview, which holds the answer: the bot is mid-update.
     coachview.faults.add(method="GET", path="/api/v1/Opleidingen", action="hold")
     run = coachview.catalogue.runs_of(coachview.catalogue.seed.paged_soort)[0]["id"]
     update = await anna.send(f"/start {run}")
-    await eventually(
+    await wait_until(
         lambda: coachview.faults.held == 1 and telegram.pending_updates == 0,
-        "the bot to acknowledge the update and be handling it",
         60,
+        "the bot to acknowledge the update and be handling it",
     )
     process.kill()
     coachview.faults.clear()
     coachview.faults.release()
 
     process.start()
-    await eventually(
+    await wait_until(
         lambda: (
             (anna.last_message is not None)
             and (anna.last_message.text or "").endswith("What is your first name?")
         ),
-        f"the bot to handle the update after its restart:\n{anna.transcript()}",
         60,
+        f"the bot to handle the update after its restart:\n{anna.transcript()}",
     )
     assert len(anna.messages) == 1
     posts = [post for post in telegram.webhook.posts if post.update_id == update.update_id]
@@ -109,16 +109,19 @@ async def test_sigterm_takes_nothing_new_and_finishes_what_it_took(
     anna = telegram.user("Anna", language_code="en")
     bert = telegram.user("Bert", language_code="en")
     process.start()
-    await eventually(lambda: telegram.webhook_url, "the bot to set its webhook", 60)
+    await wait_until(lambda: telegram.webhook_url, 60, "the bot to set its webhook")
     coachview.faults.add(method="GET", path="/api/v1/Opleidingen", action="hold")
     run = coachview.catalogue.runs_of(coachview.catalogue.seed.paged_soort)[0]["id"]
     await anna.send(f"/start {run}")
-    await eventually(lambda: coachview.faults.held == 1, "the bot to be handling Anna's update")
+    await wait_until(
+        lambda: coachview.faults.held == 1, 20, "the bot to be handling Anna's update"
+    )
 
     stopping = asyncio.create_task(process.stop())  # SIGTERM
     late = await bert.send("/start")
-    await eventually(
+    await wait_until(
         lambda: any(p.update_id == late.update_id and not p.ok for p in telegram.webhook.posts),
+        20,
         "Telegram to find the stopping bot closed to new updates",
     )
     assert not stopping.done()  # still finishing Anna's update
@@ -132,7 +135,7 @@ async def test_sigterm_takes_nothing_new_and_finishes_what_it_took(
     assert bert.messages == []
 
     process.start()  # Telegram delivers Bert's update to the bot that is back
-    await eventually(lambda: bert.messages, "Bert's answer from the restarted bot", 60)
+    await wait_until(lambda: bert.messages, 60, "Bert's answer from the restarted bot")
     assert len(anna.messages) == 1
     # The restarted bot tells the operator that Telegram could not deliver in between.
     warnings = [line["message"] for line in log_lines(process) if line["level"] == "WARNING"]

@@ -29,13 +29,13 @@ from tests.coachview_fixtures import (  # noqa: F401 - the *_fixture names are f
     bearer,
     client_fixture,
     clock_fixture,
-    eventually,
     http_fixture,
     make_client_fixture,
     problem_errors,
     sandbox_fixture,
     webaanvraag_body,
 )
+from tests.waiting import wait_until
 
 MakeClient = Callable[..., CoachviewClient]
 WEBAANVRAGEN = "/api/v1/Webaanvragen"
@@ -474,7 +474,7 @@ async def test_hang_never_answers_until_the_sandbox_stops(
     assert hung.status == "pending"
 
     await sandbox.stop()  # releases the hung handler
-    await eventually(lambda: hung.status == "hung")
+    await wait_until(lambda: hung.status == "hung", 10)
 
 
 async def test_probability_faults_repeat_with_the_same_seed(

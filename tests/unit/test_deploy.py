@@ -18,7 +18,7 @@ import yaml
 
 from bot.config import Settings, load_settings, split_listen
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = {
     "POSTGRES_PASSWORD": "pw",
     "WEBHOOK_DOMAIN": "bot.example.nl",

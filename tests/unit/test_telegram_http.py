@@ -16,8 +16,6 @@ import telegram
 from aiohttp import web
 from telegram import InputFile
 from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
 
 from bot.telegram.http import AiohttpRequest
 from sandbox.telegram import TelegramSandbox
@@ -85,9 +83,10 @@ async def test_no_answer_within_the_read_timeout_is_timed_out() -> None:
 
 
 async def test_waiting_for_a_free_connection_is_bounded_by_the_pool_timeout() -> None:
-    release = asyncio.Event()
+    arrived, release = asyncio.Event(), asyncio.Event()
 
     async def hold(_: web.Request) -> web.Response:
+        arrived.set()
         await release.wait()
         return web.json_response({"ok": True, "result": True})
 
@@ -96,7 +95,7 @@ async def test_waiting_for_a_free_connection_is_bounded_by_the_pool_timeout() ->
         AiohttpRequest(connection_pool_size=1, pool_timeout=0.2, connect_timeout=0.1) as request,
     ):
         first = asyncio.create_task(request.post(f"{url}/botX/getMe", read_timeout=10))
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(arrived.wait(), 10)  # the one connection is taken
         with pytest.raises(TimedOut, match="the request was not sent"):
             await request.post(f"{url}/botX/getMe")
         release.set()
@@ -118,20 +117,14 @@ async def test_parameters_are_form_encoded_and_files_go_as_multipart() -> None:
         return web.json_response({"ok": True, "result": True})
 
     async with serving(record) as url, AiohttpRequest() as request:
-        plain = RequestData([RequestParameter.from_input("chat_id", 7)])
-        await request.post(f"{url}/botX/sendChatAction", plain)
-        upload = RequestData(
-            [
-                RequestParameter.from_input("chat_id", 7),
-                RequestParameter.from_input("document", InputFile(b"hello", filename="a.txt")),
-            ]
-        )
-        await request.post(f"{url}/botX/sendDocument", upload)
-    assert seen[0] == ("application/x-www-form-urlencoded", {"chat_id": "7"})
+        bot = telegram.Bot("1:X", base_url=f"{url}/bot", request=request)
+        assert await bot.send_chat_action(7, "typing")
+        assert await bot.set_chat_photo(7, InputFile(b"hello", filename="a.png"))
+    assert seen[0] == ("application/x-www-form-urlencoded", {"chat_id": "7", "action": "typing"})
     content_type, fields = seen[1]
     assert content_type == "multipart/form-data"
     assert fields["chat_id"] == "7"
-    assert fields["document"] == "a.txt:b'hello'"
+    assert fields["photo"] == "a.png:b'hello'"
 
 
 async def test_it_must_be_initialized_first() -> None:
