@@ -34,7 +34,6 @@ from telegram import (
     InputFile,
     Message,
     Update,
-    User,
 )
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -45,9 +44,9 @@ from bot.callbacks import LINK_DATES, LINK_PATTERN, LINK_SHARE_RUN, LINK_SHARE_T
 from bot.coachview.models import Opleiding, Opleidingssoort
 from bot.config import Settings
 from bot.errors import CoachviewError, CoachviewNotFound
-from bot.i18n import Translator, esc, translator
+from bot.i18n import Translator, esc
 from bot.services import BotContext
-from bot.staff import pressed_by_staff, staff_only, trouble
+from bot.staff import pressed_by_staff, staff_only, trouble, where
 
 __all__ = ["deep_link", "qr_png", "qr_svg", "register"]
 
@@ -91,15 +90,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], settings: S
     application.add_handler(CallbackQueryHandler(on_button, pattern=LINK_PATTERN))
 
 
-def _where(update: Update, context: BotContext) -> tuple[int, Translator]:
-    user = cast(User, update.effective_user)
-    chat_id = cast(int, update.effective_chat and update.effective_chat.id)
-    return chat_id, translator(context.services.language_of(user.id, user.language_code))
-
-
 async def on_link(update: Update, context: BotContext) -> None:
     """/link [code | id]."""
-    chat_id, t = _where(update, context)
+    chat_id, t = where(update, context)
     key = " ".join(context.args or []).strip()
     catalogue = context.services.coachview
     try:
@@ -147,7 +140,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     query = cast(CallbackQuery, update.callback_query)
     if not await pressed_by_staff(update, context):
         return
-    chat_id, t = _where(update, context)
+    chat_id, t = where(update, context)
     data = query.data or ""
     kind_of_button, key = data[:4], data[4:]
     message = query.message if isinstance(query.message, Message) else None

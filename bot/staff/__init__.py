@@ -37,7 +37,7 @@ By job:
 from __future__ import annotations
 
 from bot.staff.cards import lookup_text, split_text
-from bot.staff.handlers import pressed_by_staff
+from bot.staff.handlers import pressed_by_staff, where
 from bot.staff.lookups import trouble
 from bot.staff.wiring import COMMANDS, register, set_commands, staff_only
 
@@ -50,4 +50,5 @@ __all__ = [
     "split_text",
     "staff_only",
     "trouble",
+    "where",
 ]

@@ -11,11 +11,11 @@ from telegram import CallbackQuery, Message, Update, User
 from bot.budgets import STAFF_SPENT
 from bot.callbacks import StaffButton, on_stale_button
 from bot.i18n import Translator, esc, translator
-from bot.services import BotContext, Services
+from bot.services import BotContext
 from bot.staff.cards import send
 from bot.staff.lookups import lookup, recent, search, search_text
 
-__all__ = ["on_button", "on_lookup", "on_recent", "on_search", "pressed_by_staff"]
+__all__ = ["on_button", "on_lookup", "on_recent", "on_search", "pressed_by_staff", "where"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +35,16 @@ async def pressed_by_staff(update: Update, context: BotContext) -> bool:
     return True
 
 
-def _translator(services: Services, user: User) -> Translator:
-    return translator(services.language_of(user.id, user.language_code))
-
-
-def _where(update: Update, context: BotContext) -> tuple[int, Translator]:
+def where(update: Update, context: BotContext) -> tuple[int, Translator]:
+    """The chat to answer in, and the staff member's language."""
+    user = cast(User, update.effective_user)
     chat_id = cast(int, update.effective_chat and update.effective_chat.id)
-    return chat_id, _translator(context.services, cast(User, update.effective_user))
+    return chat_id, translator(context.services.language_of(user.id, user.language_code))
 
 
 async def on_lookup(update: Update, context: BotContext) -> None:
     """/lookup <nummer | id | e-mail | reference>."""
-    chat_id, t = _where(update, context)
+    chat_id, t = where(update, context)
     text = " ".join(context.args or [])
     if not text:
         usage = t._(
@@ -72,7 +70,7 @@ async def _spent(update: Update, context: BotContext, chat_id: int, t: Translato
 
 async def on_recent(update: Update, context: BotContext) -> None:
     """/recent [n]."""
-    chat_id, t = _where(update, context)
+    chat_id, t = where(update, context)
     args = context.args or []
     count = RECENT_DEFAULT
     if args:
@@ -91,7 +89,7 @@ async def on_recent(update: Update, context: BotContext) -> None:
 
 async def on_search(update: Update, context: BotContext) -> None:
     """/search <text>."""
-    chat_id, t = _where(update, context)
+    chat_id, t = where(update, context)
     text = search_text(" ".join(context.args or []))
     if not text:
         usage = t._(
@@ -109,7 +107,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     query = cast(CallbackQuery, update.callback_query)
     if not await pressed_by_staff(update, context):
         return
-    chat_id, t = _where(update, context)
+    chat_id, t = where(update, context)
     message = query.message if isinstance(query.message, Message) else None
     button = StaffButton.decode(query.data)
     if button is None:
