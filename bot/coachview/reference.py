@@ -4,7 +4,7 @@ Each enrollment gets a reference when the person confirms (:func:`new_reference`
 hexadecimal digits, no personal data, no ``,`` or ``;``), stored with the payload in the outbox
 row, so every attempt sends the same one. When a POST goes out and no clear answer comes back
 (the connection broke, the answer timed out, the bot was killed), Coachview may or may not have
-stored the webaanvraag; before sending again the worker (``bot/workers/submission.py``) looks for
+stored the webaanvraag; before sending again the worker (``bot/workers/exactly_once.py``) looks for
 it (:meth:`bot.coachview.submit.Submissions.find_webaanvraag_by_reference`) and, if it is there,
 records it as submitted instead of posting a second one.
 
@@ -27,7 +27,7 @@ What it cannot close: Coachview might store a POST after the look-up of the next
 "not there" (a request that was still being processed). The worker makes that window small: it
 gives a POST up after half its lease, and the look-up of the next attempt comes only after the
 lease has run out (``SUBMISSION_LEASE``, 2 minutes by default), whether the bot lived on or
-crashed; the module docstring of ``bot/workers/submission.py`` says what is left.
+crashed; the module docstring of ``bot/workers/exactly_once.py`` says what is left.
 """
 
 from __future__ import annotations
