@@ -10,10 +10,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.telegram.limits import TelegramLimits
+from bot.telegram.rate import TelegramRateLimiter
 from bot.updates import ChatOrderedProcessor
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox
 from tests.harness import Person, RunningBot, running_bot
+from tests.waiting import ManualTimer
 
 
 async def test_two_chats_interleaved_keep_their_own_answers(enrollbot: RunningBot) -> None:
@@ -114,6 +116,9 @@ async def test_flood_control_in_one_chat_is_waited_out_there_only(enrollbot: Run
     bob = enrollbot.person("Bob")
     await anna.say(f"/start {run}")
     await bob.say(f"/start {run}")
+    limiter = enrollbot.application.bot.rate_limiter
+    assert isinstance(limiter, TelegramRateLimiter)
+    limiter.timer = timer = ManualTimer()  # Anna's 2 s pass when the test says so
     enrollbot.telegram.fail_next("sendMessage", error_code=429, retry_after=2, chat_id=anna.id)
     anna.user.skip_unread()
     bob.user.skip_unread()
@@ -126,7 +131,9 @@ async def test_flood_control_in_one_chat_is_waited_out_there_only(enrollbot: Run
     reply = await bob.user.next_reply()
     assert (reply.text or "").startswith("Does your last name have a prefix")
     assert not (anna.text or "").startswith("Does your last name")  # Anna's still waits
+    assert timer.waits == [pytest.approx(2)]
 
+    timer.advance(2)
     retried = await anna.user.next_reply()
     assert (retried.text or "").startswith("Does your last name have a prefix")
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 
 import pytest
 
@@ -13,6 +11,7 @@ from bot.telegram.rate import TelegramRateLimiter
 from tests.coachview_fixtures import SEED_ONLY_OTHERS, SEED_ONLY_SELF, SEED_SELF_AND_OTHERS
 from tests.e2e.conftest import StaffDesk, text
 from tests.harness import wait_until
+from tests.waiting import ManualTimer
 
 
 def with_course(seed: str, desk: StaffDesk) -> dict[str, object]:
@@ -322,36 +321,6 @@ async def test_a_search_for_a_long_text_still_pages(desk: StaffDesk) -> None:
     await desk.sam.tap("▶️")
     assert desk.sam.text.startswith("🔎 Enrollments matching “Stichting Samenwerkende")
     assert "6–6\n\n" in desk.sam.text and "Nummer 0 · Stichting" in desk.sam.text
-
-
-class ManualTimer:
-    """The rate limiter's seconds, standing still until :meth:`advance` moves them."""
-
-    def __init__(self) -> None:
-        self.now = time.monotonic()
-        #: Every wait the limiter began, in seconds.
-        self.waits: list[float] = []
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        self.waits.append(seconds)
-        woken = asyncio.get_running_loop().create_future()
-        self._sleepers.append((self.now + seconds, woken))
-        await woken
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        for due, woken in list(self._sleepers):
-            if due <= self.now:
-                self._sleepers.remove((due, woken))
-                if not woken.done():
-                    woken.set_result(None)
 
 
 async def test_flood_control_on_a_staff_answer_is_waited_out_once_and_it_arrives(
