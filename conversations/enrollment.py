@@ -24,7 +24,6 @@ from bot.enrollment import Answer, Enrollment, Participant
 from bot.i18n import N_, Translator, esc
 from bot.questions import Question, Questions
 from conversations import questions as extra
-from conversations.engine import BACK, ActionFn, Button, Flow, Prompt, Step, Turn
 from conversations.fields import (
     NO_WORDS,
     YES_WORDS,
@@ -38,6 +37,7 @@ from conversations.fields import (
     parse_shared_phone,
     readable_phone,
 )
+from conversations.steps import BACK, Button, Prompt, Step, StepTable, Turn
 
 __all__ = [
     "CANCEL",
@@ -46,7 +46,7 @@ __all__ = [
     "REVIEWING",
     "STEPS",
     "SUBMIT",
-    "build_flow",
+    "build_table",
     "review_text",
 ]
 
@@ -107,12 +107,12 @@ def _cap(turn: Turn) -> tuple[int, bool]:
     """The most people this enrollment may hold, and whether that is the run's free places."""
     course = turn.enrollment.course
     if course is not None and course.free_places is not None:
-        return min(course.free_places, turn.services.settings.max_participants), True
-    return turn.services.settings.max_participants, False
+        return min(course.free_places, turn.reads.max_participants), True
+    return turn.reads.max_participants, False
 
 
 def _cursor(turn: Turn) -> int:
-    return int(turn.flow.get("cursor", 0))
+    return turn.progress.cursor
 
 
 def _participant(turn: Turn) -> Participant:
@@ -166,10 +166,10 @@ def _option(action: str) -> str:
 
 async def ask_course_type(turn: Turn) -> Prompt:
     t = turn.t
-    types = await courses.course_types(turn.services.catalogue)
+    types = await courses.course_types(turn.reads.catalogue)
     items = [(kind.naam, f"o:{kind.id}") for kind in types]
-    rows, page, pages = _paged(t, items, int(turn.flow.get("page", 0)))
-    turn.flow["page"] = page
+    rows, page, pages = _paged(t, items, turn.progress.page)
+    turn.progress.page = page
     if not types:
         return Prompt(
             t._("There are no courses open for enrollment right now. Please try again later.")
@@ -180,17 +180,17 @@ async def ask_course_type(turn: Turn) -> Prompt:
 
 async def course_type_chosen(turn: Turn, action: str) -> str | None:
     if action.startswith("p") and action[1:].isdigit():
-        turn.flow["page"] = int(action[1:])
+        turn.progress.page = int(action[1:])
         return None
-    turn.flow["soort"] = _option(action)
-    turn.flow["page"] = 0
+    turn.progress.soort = _option(action)
+    turn.progress.page = 0
     await _chosen_type(turn)
     return CHOOSING_RUN
 
 
 async def _chosen_type(turn: Turn) -> Opleidingssoort:
-    types = await courses.course_types(turn.services.catalogue)
-    kind = courses.find_type(types, str(turn.flow.get("soort", "")))
+    types = await courses.course_types(turn.reads.catalogue)
+    kind = courses.find_type(types, turn.progress.soort or "")
     if kind is None:
         raise Invalid(N_("That course is no longer offered. Please choose another one."))
     return kind
@@ -199,10 +199,10 @@ async def _chosen_type(turn: Turn) -> Opleidingssoort:
 async def ask_run(turn: Turn) -> Prompt:
     t = turn.t
     kind = await _chosen_type(turn)
-    runs = await courses.runs_of(turn.services.catalogue, kind.id, now=turn.now)
+    runs = await courses.runs_of(turn.reads.catalogue, kind.id, now=turn.now)
     items = [(courses.run_label(t, run), f"o:{run.id}") for run in runs]
-    rows, page, pages = _paged(t, items, int(turn.flow.get("page", 0)))
-    turn.flow["page"] = page
+    rows, page, pages = _paged(t, items, turn.progress.page)
+    turn.progress.page = page
     rows.append([Button(t._("Any date (waiting list)"), "any")])
     head = f"<b>{esc(kind.naam)}</b>\n"
     shown = runs[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -225,19 +225,19 @@ async def ask_run(turn: Turn) -> Prompt:
 
 async def run_chosen(turn: Turn, action: str) -> str | None:
     if action.startswith("p") and action[1:].isdigit():
-        turn.flow["page"] = int(action[1:])
+        turn.progress.page = int(action[1:])
         return None
     kind = await _chosen_type(turn)
     if action == "any":
         turn.enrollment.course = courses.choice_for_type(kind)
     else:
         run_id = _option(action)
-        runs = await courses.runs_of(turn.services.catalogue, kind.id, now=turn.now)
+        runs = await courses.runs_of(turn.reads.catalogue, kind.id, now=turn.now)
         run = next((run for run in runs if run.id == run_id), None)
         if run is None:
             raise Invalid(N_("That date can no longer be booked. Please choose another one."))
         turn.enrollment.course = courses.choice_for_run(kind, run)
-    turn.flow.pop("page", None)
+    turn.progress.page = 0
     return turn.proceed(TYPING_FIRST_NAME)
 
 
@@ -384,9 +384,9 @@ def attendance_choices(turn: Turn) -> dict[str, str]:
 
 
 def _start_new_participant(turn: Turn) -> str:
-    turn.flow["cursor"] = len(turn.enrollment.participants)
+    turn.progress.cursor = len(turn.enrollment.participants)
     if turn.editing:
-        turn.edit_from(str(turn.flow["return_to"]), until=_participant_done(turn))
+        turn.edit_from(turn.progress.return_to or REVIEWING, until=_participant_done(turn))
     return TYPING_PARTICIPANT_FIRST_NAME
 
 
@@ -446,7 +446,7 @@ async def another_chosen(turn: Turn, action: str) -> str | None:
         return _start_new_participant(turn)
     if action == "no":
         _drop_unfinished(turn.enrollment)
-        turn.flow.pop("cursor", None)
+        turn.progress.cursor = 0
         return turn.proceed(_first(turn, "enrollment"))
     raise Invalid(N_("That button does not belong to this question."))
 
@@ -576,7 +576,7 @@ def _problems(turn: Turn) -> list[str]:
         )
     if course is None:
         problems.append(t._("Choose a course first."))
-    missing = turn.services.questions.missing(enrollment)
+    missing = turn.reads.questions.missing(enrollment)
     if missing:
         problems.append(
             t.ngettext(
@@ -590,26 +590,24 @@ def _problems(turn: Turn) -> list[str]:
 
 def _terms_pending(turn: Turn) -> bool:
     """The general terms are to be accepted and have not been yet."""
-    return (
-        turn.services.settings.terms_url is not None and turn.enrollment.terms_accepted_at is None
-    )
+    return turn.reads.terms_url is not None and turn.enrollment.terms_accepted_at is None
 
 
 async def ask_review(turn: Turn) -> Prompt:
     t = turn.t
-    turn.flow.pop("cursor", None)
-    turn.flow.pop("open", None)
+    turn.progress.cursor = 0
+    turn.progress.open = False
     _drop_unfinished(turn.enrollment)
     problems = _problems(turn)
-    text = review_text(t, turn.enrollment, turn.services.questions)
+    text = review_text(t, turn.enrollment, turn.reads.questions)
     rows: list[list[Button]] = []
-    terms_url = turn.services.settings.terms_url
+    terms_url = turn.reads.terms_url
     accepted = turn.enrollment.terms_accepted_at
     if terms_url is not None and accepted is not None:
         text += "\n\n" + esc(
             t._("✓ General terms accepted on {date}.").format(date=t.datetime(accepted))
         )
-    if turn.services.questions.missing(turn.enrollment):
+    if turn.reads.questions.missing(turn.enrollment):
         rows.append([Button(t._("✏️ Answer the open questions"), "missing")])
     if problems:
         text += "\n\n" + "\n".join(f"⚠️ {esc(problem)}" for problem in problems)
@@ -642,17 +640,17 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
         if _terms_pending(turn):
             raise Invalid(N_("Please accept the general terms first."))
         return SUBMIT
-    if action == "terms" and turn.services.settings.terms_url is not None:
+    if action == "terms" and turn.reads.terms_url is not None:
         turn.enrollment.terms_accepted_at = turn.now
         return None
     if action == "missing":
         step = _first_open(turn)
         if step is not None:
-            turn.flow["open"] = True  # each answer leads to the next open question
+            turn.progress.open = True  # each answer leads to the next open question
         return step
     if action == "course":
         turn.edit_from(REVIEWING, until=CHOOSING_RUN)
-        turn.flow["page"] = 0
+        turn.progress.page = 0
         return CHOOSING_COURSE_TYPE
     if action == "details":
         return CHOOSING_DETAIL
@@ -660,7 +658,7 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
         return CHOOSING_PARTICIPANT
     if action == "add":
         turn.edit_from(REVIEWING, until=_participant_done(turn))
-        turn.flow["cursor"] = len(turn.enrollment.participants)
+        turn.progress.cursor = len(turn.enrollment.participants)
         return TYPING_PARTICIPANT_FIRST_NAME
     if action == "cancel":
         return CONFIRMING_CANCEL
@@ -670,13 +668,13 @@ async def review_chosen(turn: Turn, action: str) -> str | None:
 def _first_open(turn: Turn) -> str | None:
     """The first question this draft has not answered (the file changed since it began), as
     an edit from the review; ``None`` when there is none."""
-    missing = turn.services.questions.missing(turn.enrollment)
+    missing = turn.reads.questions.missing(turn.enrollment)
     if not missing:
         return None
     question, index = missing[0]
     group: extra.Group = "participant" if index is not None else _group_of(question)
     if index is not None:
-        turn.flow["cursor"] = index
+        turn.progress.cursor = index
     step = extra.step_of(question, group)
     turn.edit_from(REVIEWING, until=step)
     return step
@@ -685,11 +683,11 @@ def _first_open(turn: Turn) -> str | None:
 def _next_open(turn: Turn, target: str) -> str:
     """After an answer given from the review's "Answer the open questions": the next open
     question, until none is left; else ``target``."""
-    if target == REVIEWING and turn.flow.get("open"):
+    if target == REVIEWING and turn.progress.open:
         step = _first_open(turn)
         if step is not None:
             return step
-        turn.flow.pop("open", None)
+        turn.progress.open = False
     return target
 
 
@@ -726,7 +724,7 @@ def _with_questions(turn: Turn, fields: Fields, groups: tuple[extra.Group, ...])
     labels are already in the person's language: ``t._`` leaves them as they are)."""
     enrollment = turn.enrollment
     added = []
-    for question in turn.services.questions.all:
+    for question in turn.reads.questions.all:
         group = "participant" if "participant" in groups else _group_of(question)
         if group not in groups or not question.applies(enrollment):
             continue
@@ -781,7 +779,7 @@ async def participant_chosen(turn: Turn, action: str) -> str | None:
     if action.startswith("o") and action[1:].isdigit():
         index = int(action[1:])
         if index < len(turn.enrollment.participants):
-            turn.flow["cursor"] = index
+            turn.progress.cursor = index
             return CHOOSING_PARTICIPANT_CHANGE
     raise Invalid(N_("That button does not belong to this question."))
 
@@ -884,14 +882,14 @@ def _step(
 # -- The table ----------------------------------------------------------------------------------
 
 
-def build_flow(actions: dict[str, ActionFn], questions: Questions | None = None) -> Flow:
-    """The enrollment flow with its actions (submit, cancel, start over) plugged in, and a step
-    for each of the provider's ``questions``. A draft at a step that no longer exists (its
+def build_table(questions: Questions | None = None) -> StepTable:
+    """The enrollment's steps and actions (submit, cancel, start over), and a step for each of
+    the provider's ``questions``. A draft at a step that no longer exists (its
     question was taken out of the file) continues at the review."""
     asked = extra.build_steps(
         questions or Questions(), after=_after, participant=_participant, resume=_next_open
     )
-    return Flow(*STEPS, *asked, actions=actions, fallback=REVIEWING)
+    return StepTable(*STEPS, *asked, actions=(SUBMIT, CANCEL, RESTART), fallback=REVIEWING)
 
 
 STEPS: Final = (
