@@ -52,7 +52,7 @@ Group = Literal["contact", "self", "participant", "enrollment"]
 """Where questions are asked: the contact's own, each-person for the contact (when attending),
 each-person for a participant, the enrollment's."""
 
-#: Where a group's questions lead once answered (``conversations/enrollment.py`` decides).
+#: Where a group's questions lead once answered (``conversations/enrollment/common.py`` decides).
 AfterFn = Callable[[Turn, Group], str]
 ParticipantFn = Callable[[Turn], Participant]
 #: The step after an answer, given the one the flow would take (the review may ask the next

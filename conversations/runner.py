@@ -1,5 +1,5 @@
 """The enrollment's turns against the world: load the chat's draft, advance it (the pure step
-machine, ``conversations/steps.py``), save it (the version check makes a lost race a
+machine, ``conversations/machine.py``), save it (the version check makes a lost race a
 :class:`~bot.errors.DraftConflict`), show what comes next (``conversations/view.py``); and the
 actions that end or replace a draft (submit, cancel, start over).
 """
@@ -24,6 +24,7 @@ from bot.store.models import Draft, DraftStatus
 from bot.workers.submission import new_reference
 from conversations import enrollment
 from conversations.deep_links import Start, follow
+from conversations.machine import advance, unavailable
 from conversations.steps import (
     AGAIN,
     Input,
@@ -32,8 +33,6 @@ from conversations.steps import (
     Reads,
     State,
     StepTable,
-    advance,
-    unavailable,
 )
 from conversations.view import Reply, show
 

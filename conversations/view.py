@@ -1,4 +1,4 @@
-"""A prompt of the step machine (``conversations/steps.py``) as Telegram shows it: its keyboard,
+"""A prompt of the step machine (``conversations/machine.py``) as Telegram shows it: its keyboard,
 its callback data bound to the draft's version, sent as a new message or edited into the one
 whose button was pressed.
 """

@@ -10,6 +10,7 @@ kinds of message. After every input:
   back equal (``model_dump`` → ``model_validate``, as the row is saved and read);
 - the prompt shown belongs to the state's step: asking the state's question again shows the
   same prompt, and every button's callback data fits Telegram's 64 bytes;
+- a step moves only where the table says it goes;
 - and a valid answer afterwards always proceeds.
 
 Settings: ``tests/unit/test_properties.py``'s (``derandomize=True``: the same examples on every
@@ -29,7 +30,7 @@ from bot.callbacks import CallbackData
 from bot.enrollment import Contact, Enrollment, Participant
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 from conversations import enrollment as spec
-from conversations.steps import AGAIN, BACK, SKIP, Input, Outcome, Progress, State
+from conversations.steps import AGAIN, BACK, SKIP, Input, Outcome, Progress, State, Step
 from tests.unit.test_properties import PROPERTIES, TYPED
 from tests.unit.test_steps import Talk, reads
 
@@ -158,12 +159,27 @@ async def answer_validly(talk: Talk) -> Outcome:
     raise AssertionError(f"nothing to answer at {talk.step}: {talk.prompt}")
 
 
+def goes_to(step: Step) -> set[str]:
+    """Where the table says ``step`` goes (the provider's questions: where they lead), the
+    review (where every edit returns) and the provider's own questions."""
+    places = {spec.REVIEWING}
+    todo = list(step.goes_to)
+    while todo:
+        place = todo.pop()
+        places.add(place)
+        todo.extend(spec.AFTER_QUESTIONS.get(place, ()))
+    return places
+
+
 async def converse(step: str, draws: st.DataObject) -> None:
     talk = Talk(reads())
     await talk.begin(start(step))
     for _ in range(draws.draw(st.integers(1, 6), label="inputs")):
+        before = talk.state
         outcome = await talk.send(draws.draw(an_input(talk)))
         await check(talk, outcome)
+        if outcome.happened == "moved":
+            assert talk.step in goes_to(talk.table[before.step]), (before.step, talk.step)
         if outcome.happened == "action":  # the draft ends (or starts over): a new one begins
             await talk.begin(start(step))
     before = talk.state

@@ -1,4 +1,4 @@
-"""The pure step machine (``conversations/steps.py``) on the enrollment's table: every step and
+"""The pure step machine (``conversations/machine.py``) on the enrollment's table: every step and
 the edge cases, with an in-memory catalogue: no database, no Telegram, no network.
 
 :class:`Talk` holds a conversation as the runner would (a saved outcome bumps the version, as
@@ -22,6 +22,7 @@ from bot.errors import CatalogueUnavailable
 from bot.i18n import N_, translator
 from bot.questions import Questions, load_questions
 from conversations import enrollment as spec
+from conversations.machine import advance
 from conversations.steps import (
     AGAIN,
     BACK,
@@ -32,7 +33,6 @@ from conversations.steps import (
     Reads,
     State,
     StepTable,
-    advance,
 )
 from tests.questions_kit import QUESTIONS
 
@@ -248,6 +248,14 @@ async def test_every_step_of_the_table_asks_its_question() -> None:
         assert reachable or talk.prompt.share_contact_label, step.name
         navigation = [*talk.labels, *talk.prompt.typed_choices]
         assert ("⬅️ Back" in navigation) == step.back, step.name
+
+
+def test_every_step_says_where_it_goes() -> None:
+    table = spec.build_table()
+    places = {*table.steps, *table.actions, BACK, *spec.AFTER_QUESTIONS, spec.OPEN_QUESTIONS}
+    for step in spec.STEPS:
+        assert step.goes_to, step.name
+        assert set(step.goes_to) <= places, step.name
 
 
 # -- Back ---------------------------------------------------------------------------------------
