@@ -2,8 +2,8 @@
 
 From every step of the enrollment's table, Hypothesis sends texts (any Unicode, control
 characters, up to 4,096 characters, and the words the steps react to), button data (the
-prompt's own, forged, of a stale version, other steps' actions, 64 bytes), contacts and other
-kinds of message. After every input:
+prompt's own, forged, of a stale version or another draft, other steps' actions, 64 bytes),
+contacts and other kinds of message. After every input:
 
 - nothing raises;
 - the state survives the draft row: its answers, progress and history go through JSON and load
@@ -84,7 +84,8 @@ def start(step: str) -> State:
 def an_input(draw: st.DrawFn, talk: Talk) -> Input:
     """One input for the conversation as it stands."""
     state = talk.state
-    kind = draw(st.sampled_from(["text", "words", "own", "action", "stale", "forged", "other"]))
+    kinds = ["text", "words", "own", "action", "stale", "another draft", "forged", "other"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "text":
         return Input("text", text=draw(TYPED))
     if kind == "words":
@@ -101,6 +102,9 @@ def an_input(draw: st.DrawFn, talk: Talk) -> Input:
             version = draw(st.integers(0, version - 1) | st.integers(version + 1, 2**31))
         action = draw(ACTIONS)
         return Input("button", data=CallbackData(DRAFT, version, action).encode())
+    if kind == "another draft":  # another chat's, or an earlier draft's of this one
+        draft = draw(st.integers(1, 2**40).filter(lambda other: other != DRAFT))
+        return Input("button", data=CallbackData(draft, state.version, draw(ACTIONS)).encode())
     if kind == "forged":
         return Input("button", data=draw(FORGED))
     return Input("other")
