@@ -41,7 +41,7 @@ from bot.workers.notify import Notifier
 from bot.workers.reminders import DraftKeeper
 from bot.workers.retention import Retention
 from bot.workers.submission import SubmissionWorker
-from conversations import handlers as enrollment
+from conversations import handlers as conversation
 from conversations import privacy
 
 __all__ = ["ALLOWED_UPDATES", "Runtime", "build_application", "lifecycle", "polling"]
@@ -143,7 +143,7 @@ def build_application(settings: Settings, runtime: Runtime) -> BotApplication:
     course_reminders.register(application)
 
     privacy.register(application)
-    enrollment.register(application)
+    conversation.register(application)
     application.add_error_handler(on_error)
     return application
 
@@ -224,7 +224,6 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     )
     services = Services(settings=settings, db=db, coachview=coachview, clock=runtime.clock)
     application.bot_data.services = services
-    application.bot_data.engine = enrollment.build_engine(services)
     runtime.metrics.watch(application, cast(TelegramRateLimiter, application.bot.rate_limiter))
     processor = application.update_processor
     if isinstance(processor, ChatOrderedProcessor):
@@ -232,7 +231,7 @@ async def _post_init(application: BotApplication, settings: Settings, runtime: R
     inbox = cast(DurableBot, application.bot).inbox
     inbox.open(db, runtime.clock)
     await inbox.replay(application)
-    await enrollment.set_commands(application)
+    await conversation.set_commands(application)
     await staff.set_commands(application)
     if runtime.run_workers:
         runtime.background.append(asyncio.create_task(SubmissionWorker(services).run()))

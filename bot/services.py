@@ -114,11 +114,10 @@ class Services:
 
 
 class BotData:
-    """``context.bot_data``: the services and the conversation engine, set at start."""
+    """``context.bot_data``: the services, set at start."""
 
     def __init__(self) -> None:
         self.services: Services | None = None
-        self.engine: object = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -1,11 +1,12 @@
-"""Telegram meets the enrollment flow: PTB handlers that turn updates into engine inputs, the
-commands available in every question (/start, /cancel, /help, /language), and the actions that
-end a draft (submit, cancel, start over).
+"""Telegram meets the enrollment: the PTB handlers that turn updates into inputs of the step
+machine (through the runner, ``conversations/runner.py``), the commands available in every
+question (/start, /cancel, /help, /language), and the command menu.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, cast
 
 from telegram import (
@@ -28,75 +29,57 @@ from telegram.ext import (
     filters,
 )
 
-from bot import courses
-from bot.budgets import LOOKUPS_SPENT
 from bot.callbacks import CallbackData, on_stale_button
-from bot.catalogue import LINKED
-from bot.coachview.keys import guid, is_course_code
-from bot.coachview.webaanvraag import build_webaanvraag
-from bot.enrollment import Enrollment
-from bot.errors import CatalogueUnavailable, CoachviewNotFound, CoachviewRejected, DraftConflict
-from bot.i18n import LANGUAGES, Language, Translator, translator
+from bot.errors import DraftConflict
+from bot.i18n import LANGUAGES, Language, Translator, esc, translator
 from bot.menu import COMMANDS
 from bot.services import BotContext, Services
-from bot.store import drafts, outbox
+from bot.store import drafts
 from bot.store.models import DraftStatus
 from bot.workers.reminders import RESUME
-from bot.workers.submission import new_reference
-from conversations import enrollment as flow
-from conversations.engine import (
-    AGAIN,
-    Chat,
-    Engine,
-    Input,
-    State,
-    Turn,
-    esc,
-    retire_buttons,
-)
+from conversations.enrollment import CONFIRMING_CANCEL, CONFIRMING_RESTART
+from conversations.runner import Origin, Runner
+from conversations.steps import Input, State
+from conversations.view import retire_buttons
 
-__all__ = ["build_engine", "register", "set_commands"]
+__all__ = ["LANGUAGE_NAMES", "EnrollmentChat", "register", "set_commands"]
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 
+Loaded = tuple[State, int | None]
+"""A chat's open draft as the step machine reads it, and the last update applied to it."""
+
 
 # -- Wiring -------------------------------------------------------------------------------------
 
 
-def build_engine(services: Services) -> Engine:
-    """The enrollment engine with its actions."""
-    return Engine(
-        flow.build_flow(
-            {flow.SUBMIT: submit, flow.CANCEL: cancel, flow.RESTART: restart},
-            services.questions,
-        ),
-        services=services,
-    )
-
-
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> EnrollmentChat:
     """Add the enrollment handlers, in the order they are tried."""
+    chat = EnrollmentChat()
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("start", on_start, filters=private))
-    application.add_handler(CommandHandler("cancel", on_cancel, filters=private))
-    application.add_handler(CommandHandler("help", on_help, filters=private))
+    application.add_handler(CommandHandler("start", chat.on_start, filters=private))
+    application.add_handler(CommandHandler("cancel", chat.on_cancel, filters=private))
+    application.add_handler(CommandHandler("help", chat.on_help, filters=private))
     application.add_handler(CommandHandler("language", on_language, filters=private))
     application.add_handler(CommandHandler(["start", "help"], on_group_start, filters=~private))
-    application.add_handler(CallbackQueryHandler(on_language_chosen, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(chat.on_language_chosen, pattern=r"^lang:"))
     application.add_handler(
-        CallbackQueryHandler(on_resume, pattern=rf"^e[0-9a-f]+\.[0-9a-f]+\.{RESUME}$")
+        CallbackQueryHandler(chat.on_resume, pattern=rf"^e[0-9a-f]+\.[0-9a-f]+\.{RESUME}$")
     )
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^e"))
+    application.add_handler(CallbackQueryHandler(chat.on_button, pattern=r"^e"))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & private & filters.COMMAND, on_unknown_command)
+        MessageHandler(
+            filters.UpdateType.MESSAGE & private & filters.COMMAND, chat.on_unknown_command
+        )
     )
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & private & ~filters.COMMAND, on_message)
+        MessageHandler(filters.UpdateType.MESSAGE & private & ~filters.COMMAND, chat.on_message)
     )
     application.add_handler(CallbackQueryHandler(on_stale_button))
+    return chat
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -115,28 +98,168 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
     )
 
 
-# -- Who is talking ------------------------------------------------------------------------------
+# -- The handlers that reach a draft ------------------------------------------------------------
 
 
-def _engine(context: BotContext) -> Engine:
-    return cast(Engine, context.bot_data.engine)
+class EnrollmentChat:
+    """The enrollment's handlers: each loads the chat's draft and runs one input through the
+    :class:`~conversations.runner.Runner` (built on the application's services at first use)."""
+
+    def __init__(self) -> None:
+        self._runner: Runner | None = None
+
+    def runner(self, context: BotContext) -> Runner:
+        services = context.services
+        if self._runner is None or self._runner.services is not services:
+            self._runner = Runner(services)
+        return self._runner
+
+    def _turn(self, update: Update, context: BotContext) -> tuple[Runner, Origin, Loaded | None]:
+        """The runner, where the update came from (in the person's language), and the chat's
+        open draft."""
+        runner = self.runner(context)
+        user = cast(User, update.effective_user)
+        chat_id = cast(int, update.effective_chat and update.effective_chat.id)
+        language = context.services.language_of(user.id, user.language_code)
+        origin = Origin(chat_id, user.id, update.update_id, translator(language), context.bot)
+        return runner, origin, runner.load(chat_id)
+
+    async def on_start(self, update: Update, context: BotContext) -> None:
+        """/start, or /start <course>: begin, or ask whether to continue the open draft."""
+        runner, origin, loaded = self._turn(update, context)
+        payload = " ".join(context.args or []).strip()
+        if loaded is None:
+            await runner.start(origin, payload)
+            return
+        state, _ = loaded
+        if _redelivered(origin, loaded):
+            await runner.run(origin, state, Input("show"))
+            return
+        progress = state.progress.model_copy(update={"restart_with": payload or None})
+        await runner.run(
+            origin, replace(state, progress=progress), Input("goto", target=CONFIRMING_RESTART)
+        )
+
+    async def on_message(self, update: Update, context: BotContext) -> None:
+        """A message in a private chat: the answer to the current question."""
+        message = cast(Message, update.effective_message)
+        runner, origin, loaded = self._turn(update, context)
+        if loaded is None:
+            await runner.start(origin, "")
+            return
+        state, _ = loaded
+        if _redelivered(origin, loaded):
+            logger.info("update %s was applied before; asking again", origin.update_id)
+            await runner.run(origin, state, Input("show"))
+            return
+        await runner.run(origin, state, _input(message))
+
+    async def on_button(self, update: Update, context: BotContext) -> None:
+        """A pressed button of a question; outdated or forged buttons change nothing."""
+        query = cast(CallbackQuery, update.callback_query)
+        runner, origin, loaded = self._turn(update, context)
+        if loaded is not None and _redelivered(origin, loaded):
+            await runner.run(origin, loaded[0], Input("show"))
+            await query.answer()
+            return
+        services = context.services
+        if loaded is None:
+            await query.answer(_stale_reason(services, origin.t, query.data, None))
+            return
+        state, _ = loaded
+        message = query.message if isinstance(query.message, Message) else None
+        inp = Input("button", data=query.data or "", label=_pressed_label(message, query.data))
+        try:
+            outcome = await runner.run(origin, state, inp, edit=message)
+        except DraftConflict:
+            await query.answer(origin.t._("This button is no longer active."))
+            return
+        if outcome.happened == "stale":
+            await query.answer(_stale_reason(services, origin.t, query.data, state))
+            return
+        await query.answer(outcome.reason, show_alert=outcome.reason is not None)
+
+    async def on_resume(self, update: Update, context: BotContext) -> None:
+        """The button of the idle reminder: ask the question the person stopped at again."""
+        query = cast(CallbackQuery, update.callback_query)
+        runner, origin, loaded = self._turn(update, context)
+        data = CallbackData.decode(query.data)
+        if data is None or loaded is None or data.draft_id != loaded[0].draft_id:
+            state = loaded[0] if loaded is not None else None
+            await query.answer(_stale_reason(context.services, origin.t, query.data, state))
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await retire_buttons(query.message)
+        await runner.run(origin, loaded[0], Input("show"))
+
+    async def on_help(self, update: Update, context: BotContext) -> None:
+        """/help: what the bot does, then the current question again."""
+        runner, origin, loaded = self._turn(update, context)
+        t = origin.t
+        text = t._(
+            "I enroll you (and others, if you like) in a course of the training provider.\n\n"
+            "/start — enroll in a course\n"
+            "/cancel — cancel the enrollment you are filling in\n"
+            "/language — Nederlands / English\n"
+            "/privacy — what I keep about you; /mydata to see it, /forget to erase it\n"
+            "/help — this help\n\n"
+            "Every question has a Back button, and before sending you can check and change "
+            "everything."
+        )
+        await origin.bot.send_message(origin.chat_id, esc(text), parse_mode=ParseMode.HTML)
+        if loaded is not None:
+            await runner.run(origin, loaded[0], Input("show"))
+
+    async def on_cancel(self, update: Update, context: BotContext) -> None:
+        """/cancel: ask before deleting the draft."""
+        runner, origin, loaded = self._turn(update, context)
+        if loaded is None:
+            await origin.bot.send_message(
+                origin.chat_id,
+                origin.t._("There is no enrollment in progress. Type /start to begin."),
+            )
+            return
+        state, _ = loaded
+        if state.step == CONFIRMING_CANCEL:
+            await runner.run(origin, state, Input("show"))
+            return
+        await runner.run(origin, state, Input("goto", target=CONFIRMING_CANCEL))
+
+    async def on_language_chosen(self, update: Update, context: BotContext) -> None:
+        """A language button: remember it, confirm in that language, ask the question again."""
+        query = cast(CallbackQuery, update.callback_query)
+        code = (query.data or "").removeprefix("lang:")
+        if code not in LANGUAGES:
+            await on_stale_button(update, context)
+            return
+        user = cast(User, update.effective_user)
+        context.services.remember_language(user.id, code)
+        runner, origin, loaded = self._turn(update, context)
+        await query.answer()
+        confirmation = origin.t._("Okay, I will speak English with you.")
+        if isinstance(query.message, Message):
+            await query.message.edit_text(confirmation)
+        else:
+            await origin.bot.send_message(origin.chat_id, confirmation)
+        if loaded is not None:
+            await runner.run(origin, loaded[0], Input("show"))
+
+    async def on_unknown_command(self, update: Update, context: BotContext) -> None:
+        """A command the bot does not know (for this person)."""
+        runner, origin, loaded = self._turn(update, context)
+        text = origin.t._("I do not know that command. /help lists what I can do.")
+        if loaded is None:
+            await origin.bot.send_message(origin.chat_id, text)
+            return
+        await runner.run(origin, loaded[0], Input("show"), notes=[esc(text)])
 
 
-def _language_of(services: Services, user: User) -> Language:
-    return services.language_of(user.id, user.language_code)
-
-
-def _chat(update: Update, context: BotContext) -> tuple[Chat, State | None]:
-    """The chat an update came from, in the person's language, and its open draft."""
-    services = context.services
-    user = cast(User, update.effective_user)
-    chat_id = cast(int, update.effective_chat and update.effective_chat.id)
-    language = services.language_of(user.id, user.language_code)
-    with services.session() as session:
-        draft = drafts.get_open_draft(session, chat_id=chat_id)
-        state = State.of(draft) if draft is not None else None
-    chat = Chat(chat_id, user.id, update.update_id, translator(language), context.bot)
-    return chat, state
+def _redelivered(origin: Origin, loaded: Loaded) -> bool:
+    """The update was applied already, and is handled again: the process that applied it
+    stopped before striking it from the inbox (maybe before replying). Ask again."""
+    _, last_update_id = loaded
+    return last_update_id is not None and origin.update_id <= last_update_id
 
 
 def _input(message: Message) -> Input:
@@ -149,253 +272,53 @@ def _input(message: Message) -> Input:
     return Input("other")
 
 
-# -- Starting ------------------------------------------------------------------------------------
-
-
-async def on_start(update: Update, context: BotContext) -> None:
-    """/start, or /start <course>: begin, or ask whether to continue the open draft."""
-    engine = _engine(context)
-    chat, state = _chat(update, context)
-    payload = " ".join(context.args or []).strip()
-    if state is None:
-        await start_enrollment(engine, chat, payload)
-        return
-    if _redelivered(chat, state):
-        await engine.redisplay(chat, state)
-        return
-    turn = engine.turn(chat, state)
-    turn.flow["restart_with"] = payload
-    if state.step == flow.CONFIRMING_RESTART:
-        await engine.move(chat, turn, None)
-    else:
-        await engine.move(chat, turn, flow.CONFIRMING_RESTART)
-
-
-def _redelivered(chat: Chat, state: State) -> bool:
-    """The update was applied already, and is handled again: the process that applied it
-    stopped before striking it from the inbox (maybe before replying). Ask again."""
-    return state.last_update_id is not None and chat.update_id <= state.last_update_id
-
-
-async def start_enrollment(
-    engine: Engine, chat: Chat, payload: str, *, edit: Message | None = None
-) -> None:
-    """Open a new draft: at the named course when ``payload`` names one, else the catalogue."""
-    t = chat.t
-    welcome = t._("Hello! I will help you enroll in a course. It takes about two minutes.")
-    welcome += "\n" + t._("🔒 How I handle your details: /privacy")
-    notes = [welcome]
-    if payload:
-        try:
-            start = await _deep_link(engine, t, payload, chat.user_id)
-        except CatalogueUnavailable as failure:
-            # Not an unknown course: say so, and Try again follows the link again (RESTART).
-            await engine.begin(
-                chat,
-                step=flow.FIRST_STEP,
-                flow={"restart_with": payload, AGAIN: flow.RESTART},
-                notes=notes,
-                edit=edit,
-                failure=CatalogueUnavailable(LINKED, cause=failure.cause),
-            )
-            return
-        if start is not None:
-            step, enrollment, flow_state, note = start
-            await engine.begin(
-                chat,
-                step=step,
-                enrollment=enrollment,
-                flow=flow_state,
-                notes=[*notes, *([note] if note else [])],
-                edit=edit,
-            )
-            return
-        notes.append(t._("I do not know the course in that link; please choose one below."))
-    await engine.begin(chat, step=flow.FIRST_STEP, notes=notes, edit=edit)
-
-
-async def _deep_link(
-    engine: Engine, t: Translator, payload: str, user_id: int
-) -> tuple[str, Enrollment | None, dict[str, Any], str] | None:
-    """Where a deep link starts: a run (``opleiding`` id) or a course type (id or code).
-
-    A run or course type that exists but is not open says so and offers what is: the other
-    dates of its course type when that is open, else the course list. ``None``: unknown.
-    Raises :class:`CatalogueUnavailable` when the catalogue cannot be read (a failure is not
-    an unknown course).
-    """
-    run_id = guid(payload)
-    if run_id is None and not is_course_code(payload):
-        return None  # neither an id nor a code: unknown, and nothing is asked of Coachview
-    key = run_id or payload
-    catalogue = engine.services.catalogue
-    now = engine.services.clock.now()
-    types = await courses.course_types(catalogue)
-    kind = courses.find_type(types, key)
-    if kind is not None:
-        return flow.CHOOSING_RUN, None, {"soort": kind.id}, ""
-    # Beyond the cached course types each look-up counts against the person's budget.
-    budget = engine.services.lookups
-    spent: tuple[str, Enrollment | None, dict[str, Any], str] = (
-        flow.FIRST_STEP,
-        None,
-        {},
-        t._(LOOKUPS_SPENT),
-    )
-    run = None
-    if run_id is not None:
-        if not budget.take(user_id):
-            return spent
-        try:
-            run = await catalogue.get_opleiding(run_id)
-        except (CoachviewNotFound, CoachviewRejected):  # Coachview does not know it
-            run = None
-    if run is None:
-        if not budget.take(user_id):
-            return spent
-        closed = await catalogue.find_opleidingssoort(key)
-        if closed is None:
-            return None
-        return flow.FIRST_STEP, None, {}, _not_open(t, closed.naam)
-    kind = courses.find_type(types, run.opleidingssoort_id)
-    if kind is None:
-        return flow.FIRST_STEP, None, {}, _not_open(t, run.naam)
-    if not run.open_for_enrollment(now):
-        note = t._("That date can no longer be booked. Please choose another one.")
-        return flow.CHOOSING_RUN, None, {"soort": kind.id}, note
-    enrollment = Enrollment(course=courses.choice_for_run(kind, run))
-    return flow.TYPING_FIRST_NAME, enrollment, {}, ""
-
-
-def _not_open(t: Translator, name: str) -> str:
-    """The note above the course list when a link names a course that takes no enrollments."""
-    return t._("{course} is not open for enrollment. Please choose another course.").format(
-        course=f"<b>{esc(name)}</b>"
-    )
-
-
-# -- Messages and buttons -------------------------------------------------------------------------
-
-
-async def on_message(update: Update, context: BotContext) -> None:
-    """A message in a private chat: the answer to the current question."""
-    message = cast(Message, update.effective_message)
-    engine = _engine(context)
-    chat, state = _chat(update, context)
-    if state is None:
-        await start_enrollment(engine, chat, "")
-        return
-    await engine.handle(chat, state, _input(message))
-
-
-async def on_button(update: Update, context: BotContext) -> None:
-    """A pressed button of a question; outdated or forged buttons change nothing."""
-    query = cast(CallbackQuery, update.callback_query)
-    engine = _engine(context)
-    chat, state = _chat(update, context)
-    data = CallbackData.decode(query.data)
-    if state is not None and _redelivered(chat, state):
-        await engine.redisplay(chat, state)
-        await query.answer()
-        return
-    if data is None or state is None or data.draft_id != state.id or data.version != state.version:
-        await query.answer(_stale_reason(context.services, chat.t, data, state))
-        return
-    message = query.message if isinstance(query.message, Message) else None
+def _pressed_label(message: Message | None, data: str | None) -> str:
+    """The question and the pressed button's label, as the chat keeps them once the question
+    is edited into the next one."""
     label = ""
     if message is not None and message.reply_markup is not None:
         for row in message.reply_markup.inline_keyboard:
-            label = next((b.text for b in row if b.callback_data == query.data), label)
+            label = next((b.text for b in row if b.callback_data == data), label)
         question = (message.text or "").strip().splitlines()
         label = f"{question[-1]} ✓ {label}" if question and label else label
-    try:
-        reason = await engine.handle(
-            chat, state, Input("button", action=data.action, label=label), edit=message
-        )
-    except DraftConflict:
-        await query.answer(chat.t._("This button is no longer active."))
-        return
-    await query.answer(reason, show_alert=reason is not None)
+    return label
 
 
-async def on_resume(update: Update, context: BotContext) -> None:
-    """The button of the idle reminder: ask the question the person stopped at again."""
-    query = cast(CallbackQuery, update.callback_query)
-    chat, state = _chat(update, context)
-    data = CallbackData.decode(query.data)
-    if data is None or state is None or data.draft_id != state.id:
-        await query.answer(_stale_reason(context.services, chat.t, data, state))
-        return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await retire_buttons(query.message)
-    await _engine(context).redisplay(chat, state)
-
-
-def _stale_reason(
-    services: Services, t: Translator, data: CallbackData | None, state: State | None
-) -> str:
-    if data is not None and (state is None or state.id != data.draft_id):
+def _stale_reason(services: Services, t: Translator, data: str | None, state: State | None) -> str:
+    decoded = CallbackData.decode(data)
+    if decoded is not None and (state is None or state.draft_id != decoded.draft_id):
         with services.session() as session:
-            old = drafts.get_draft(session, draft_id=data.draft_id)
+            old = drafts.get_draft(session, draft_id=decoded.draft_id)
         if old is not None and old.status == DraftStatus.SUBMITTED:
             return t._("This enrollment has been sent already.")
     return t._("This button is no longer active. Please use the latest message.")
 
 
+# -- Handlers that need no draft ----------------------------------------------------------------
+
+
+def _language_of(services: Services, user: User) -> Language:
+    return services.language_of(user.id, user.language_code)
+
+
 async def on_edited(update: Update, context: BotContext) -> None:
     """An edited answer is not picked up: say so, so nobody thinks it was."""
     message = cast(Message, update.effective_message)
-    chat, _ = _chat(update, context)
+    user = cast(User, update.effective_user)
+    t = translator(_language_of(context.services, user))
     await message.reply_text(
-        chat.t._(
+        t._(
             "I do not pick up edited messages. Just go on: you can change every answer "
             "at the end, before you send the enrollment."
         )
     )
 
 
-# -- Commands --------------------------------------------------------------------------------
-
-
-async def on_help(update: Update, context: BotContext) -> None:
-    """/help: what the bot does, then the current question again."""
-    engine = _engine(context)
-    chat, state = _chat(update, context)
-    t = chat.t
-    text = t._(
-        "I enroll you (and others, if you like) in a course of the training provider.\n\n"
-        "/start — enroll in a course\n"
-        "/cancel — cancel the enrollment you are filling in\n"
-        "/language — Nederlands / English\n"
-        "/privacy — what I keep about you; /mydata to see it, /forget to erase it\n"
-        "/help — this help\n\n"
-        "Every question has a Back button, and before sending you can check and change "
-        "everything."
-    )
-    await chat.bot.send_message(chat.chat_id, esc(text), parse_mode=ParseMode.HTML)
-    if state is not None:
-        await engine.redisplay(chat, state)
-
-
-async def on_cancel(update: Update, context: BotContext) -> None:
-    """/cancel: ask before deleting the draft."""
-    engine = _engine(context)
-    chat, state = _chat(update, context)
-    if state is None:
-        await chat.bot.send_message(
-            chat.chat_id, chat.t._("There is no enrollment in progress. Type /start to begin.")
-        )
-        return
-    if state.step == flow.CONFIRMING_CANCEL:
-        await engine.redisplay(chat, state)
-        return
-    await engine.move(chat, engine.turn(chat, state), flow.CONFIRMING_CANCEL)
-
-
 async def on_language(update: Update, context: BotContext) -> None:
     """/language: choose Dutch or English."""
-    chat, _ = _chat(update, context)
+    user = cast(User, update.effective_user)
+    chat_id = cast(int, update.effective_chat and update.effective_chat.id)
+    t = translator(_language_of(context.services, user))
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -404,41 +327,9 @@ async def on_language(update: Update, context: BotContext) -> None:
             ]
         ]
     )
-    await chat.bot.send_message(
-        chat.chat_id, chat.t._("Which language do you prefer?"), reply_markup=keyboard
+    await context.bot.send_message(
+        chat_id, t._("Which language do you prefer?"), reply_markup=keyboard
     )
-
-
-async def on_language_chosen(update: Update, context: BotContext) -> None:
-    """A language button: remember it, confirm in that language, ask the question again."""
-    query = cast(CallbackQuery, update.callback_query)
-    code = (query.data or "").removeprefix("lang:")
-    if code not in LANGUAGES:
-        await on_stale_button(update, context)
-        return
-    services = context.services
-    user = cast(User, update.effective_user)
-    services.remember_language(user.id, code)
-    chat, state = _chat(update, context)
-    await query.answer()
-    confirmation = chat.t._("Okay, I will speak English with you.")
-    if isinstance(query.message, Message):
-        await query.message.edit_text(confirmation)
-    else:
-        await chat.bot.send_message(chat.chat_id, confirmation)
-    if state is not None:
-        await _engine(context).redisplay(chat, state)
-
-
-async def on_unknown_command(update: Update, context: BotContext) -> None:
-    """A command the bot does not know (for this person)."""
-    engine = _engine(context)
-    chat, state = _chat(update, context)
-    text = chat.t._("I do not know that command. /help lists what I can do.")
-    if state is None:
-        await chat.bot.send_message(chat.chat_id, text)
-        return
-    await engine.redisplay(chat, state, notes=[esc(text)])
 
 
 async def on_group_start(update: Update, context: BotContext) -> None:
@@ -459,84 +350,3 @@ async def on_group_start(update: Update, context: BotContext) -> None:
         t._("Enrolling works in a private chat with me, so your details stay private."),
         reply_markup=keyboard,
     )
-
-
-# -- Actions that end a draft -------------------------------------------------------------------
-
-
-async def submit(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -> None:
-    """Close the draft and queue its webaanvraag in one transaction; the worker sends it."""
-    services = engine.services
-    state = turn.state
-    enrollment = turn.enrollment
-    reference = new_reference()
-    extras = services.questions.extras(enrollment, terms_path=services.settings.terms_coachview)
-    payload = build_webaanvraag(
-        enrollment,
-        reference=reference,
-        reference_field=services.settings.coachview_reference_field,
-        aanvraag_is_order=services.settings.coachview_aanvraag_is_order,
-        extras=extras,
-    )
-    course = enrollment.course
-    summary = {
-        "course": course.opleidingssoort_naam if course else "",
-        "course_start": course.start.isoformat() if course and course.start else None,
-        "contact": enrollment.contact.full_name,
-        "company": enrollment.contact.company,
-        "participants": enrollment.participant_count,
-        "terms_accepted_at": enrollment.terms_accepted_at.isoformat()
-        if enrollment.terms_accepted_at
-        else None,
-    }
-    with services.session() as session:
-        drafts.close_draft(
-            session,
-            draft_id=state.id,
-            expected_version=state.version,
-            status=DraftStatus.SUBMITTED,
-            now=turn.now,
-        )
-        outbox.enqueue(
-            session,
-            draft_id=state.id,
-            reference=reference,
-            chat_id=chat.chat_id,
-            user_id=chat.user_id,
-            language=chat.t.language,
-            payload=payload,
-            summary=summary,
-            now=turn.now,
-        )
-        session.commit()
-    services.wake_submissions()
-    t = chat.t
-    text = (
-        flow.review_text(t, enrollment, services.questions)
-        + "\n\n"
-        + esc(t._("📨 Thank you! Your enrollment is being sent; the confirmation follows here."))
-    )
-    if edit is not None:
-        await edit.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-    else:
-        await chat.bot.send_message(chat.chat_id, text, parse_mode=ParseMode.HTML)
-
-
-async def cancel(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -> None:
-    """Delete the draft, after the person confirmed."""
-    services = engine.services
-    with services.session() as session:
-        drafts.delete_draft(session, draft_id=turn.state.id, expected_version=turn.state.version)
-        session.commit()
-    text = chat.t._(
-        "Your enrollment is cancelled and your answers are deleted. Type /start to begin again."
-    )
-    if edit is not None:
-        await edit.edit_text(text, reply_markup=None)
-    else:
-        await chat.bot.send_message(chat.chat_id, text)
-
-
-async def restart(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -> None:
-    """Start over: a new draft (at the course of the link that started this, if any)."""
-    await start_enrollment(engine, chat, str(turn.flow.get("restart_with") or ""), edit=edit)

@@ -22,7 +22,6 @@ from typing import Final, Literal
 from bot.enrollment import Answer, Participant
 from bot.i18n import N_, TIMEZONE, Translator, esc
 from bot.questions import Question, Questions
-from conversations.engine import Button, Prompt, Step, Turn
 from conversations.fields import (
     NO_WORDS,
     YES_WORDS,
@@ -34,6 +33,7 @@ from conversations.fields import (
     parse_text,
     readable_phone,
 )
+from conversations.steps import Button, Prompt, Step, Turn
 
 __all__ = [
     "ASKING",
@@ -52,7 +52,7 @@ Group = Literal["contact", "self", "participant", "enrollment"]
 """Where questions are asked: the contact's own, each-person for the contact (when attending),
 each-person for a participant, the enrollment's."""
 
-#: Where a group's questions lead once answered (``conversations/enrollment.py`` decides).
+#: Where a group's questions lead once answered (``conversations/enrollment/common.py`` decides).
 AfterFn = Callable[[Turn, Group], str]
 ParticipantFn = Callable[[Turn], Participant]
 #: The step after an answer, given the one the flow would take (the review may ask the next
@@ -75,7 +75,7 @@ def step_of(question: Question, group: Group) -> str:
 def first_step(turn: Turn, group: Group, after: AfterFn, *, following: str | None = None) -> str:
     """The first question of ``group`` that applies (after question ``following``), else where
     the group leads."""
-    questions = _group(turn.services.questions, group)
+    questions = _group(turn.reads.questions, group)
     ids = [question.id for question in questions]
     start = ids.index(following) + 1 if following in ids else 0
     for question in questions[start:]:
@@ -86,7 +86,7 @@ def first_step(turn: Turn, group: Group, after: AfterFn, *, following: str | Non
 
 def last_step(turn: Turn, group: Group, default: str) -> str:
     """The step of the last question of ``group`` that applies, else ``default``."""
-    applying = [q for q in _group(turn.services.questions, group) if q.applies(turn.enrollment)]
+    applying = [q for q in _group(turn.reads.questions, group) if q.applies(turn.enrollment)]
     return step_of(applying[-1], group) if applying else default
 
 
@@ -177,7 +177,7 @@ def _question_step(
         t = turn.t
         text = esc(question.ask(t.language))
         if group == "participant":
-            number = int(turn.flow.get("cursor", 0)) + 1
+            number = turn.progress.cursor + 1
             text = t._("Participant {number}: {question}").format(number=number, question=text)
         elif group == "self":
             text = t._("About you: {question}").format(question=text)

@@ -44,7 +44,6 @@ import random
 from datetime import datetime, timedelta
 
 from bot.coachview.models import CreatedWebaanvraag, Opleiding
-from bot.coachview.reference import REFERENCE_PREFIX, new_reference
 from bot.coachview.webaanvraag import run_ids
 from bot.errors import (
     CoachviewError,
@@ -57,7 +56,7 @@ from bot.store.models import OutboxEntry
 from bot.workers import receipts
 from bot.workers.course_reminders import plan_reminder, queue_calendar
 
-__all__ = ["REFERENCE_PREFIX", "Submitter", "is_rejection", "new_reference"]
+__all__ = ["Submitter", "is_rejection"]
 
 logger = logging.getLogger(__name__)
 

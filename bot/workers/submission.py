@@ -28,16 +28,9 @@ from bot.i18n import esc, translator
 from bot.services import Services
 from bot.store import notifications, outbox
 from bot.store.models import OutboxEntry
-from bot.workers.exactly_once import REFERENCE_PREFIX, Submitter, is_rejection, new_reference
-from bot.workers.receipts import staff_summary
+from bot.workers.exactly_once import Submitter
 
-__all__ = [
-    "REFERENCE_PREFIX",
-    "SubmissionWorker",
-    "is_rejection",
-    "new_reference",
-    "staff_summary",
-]
+__all__ = ["SubmissionWorker"]
 
 logger = logging.getLogger(__name__)
 

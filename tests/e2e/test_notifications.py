@@ -10,13 +10,13 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.clock import ManualClock
+from bot.coachview.reference import new_reference
 from bot.coachview.webaanvraag import build_webaanvraag
 from bot.enrollment import Contact, CourseChoice, Enrollment
 from bot.store import notifications, outbox
 from bot.store.models import Notification
 from bot.telegram.limits import TelegramLimits
 from bot.workers.reminders import DraftKeeper
-from bot.workers.submission import new_reference
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox
 from tests.e2e.conftest import StaffDesk, text

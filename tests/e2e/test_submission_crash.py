@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.coachview.reference import new_reference
 from bot.store import outbox
 from bot.store.db import open_engine
 from bot.store.models import OutboxEntry, OutboxStatus
-from bot.workers.submission import new_reference
 from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox
 from tests.enrolling import (

@@ -1,4 +1,4 @@
-"""The flow diagram (conversations/enrollment.mmd) and the flow table name the same steps."""
+"""The flow diagram (``enrollment/enrollment.mmd``) and the flow table name the same steps."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conversations import enrollment
 
-DIAGRAM = Path(enrollment.__file__).with_suffix(".mmd").read_text(encoding="utf-8")
+DIAGRAM = Path(enrollment.__file__).with_name("enrollment.mmd").read_text(encoding="utf-8")
 # Nodes of the diagram that are not steps: entry, choices and what ends a draft.
 NOT_STEPS = {"START", "DEEP", "RESUME", "SUBMIT", "CANCEL", "EDIT", "WORKER", "TD"}
 # The provider's own questions (conversations/questions.py): steps named after the file's ids.

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.clock import ManualClock
 from bot.coachview.client import CoachviewClient
 from bot.coachview.models import CreatedWebaanvraag
+from bot.coachview.reference import new_reference
 from bot.config import load_settings
 from bot.errors import (
     CoachviewAuthError,
@@ -35,8 +36,9 @@ from bot.services import Services
 from bot.store import drafts, notifications, outbox
 from bot.store.db import create_tables, open_engine
 from bot.store.models import DraftStatus, Notification, OutboxEntry, OutboxStatus
+from bot.workers.exactly_once import is_rejection
 from bot.workers.receipts import queue_staff_notice
-from bot.workers.submission import SubmissionWorker, is_rejection, new_reference
+from bot.workers.submission import SubmissionWorker
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)

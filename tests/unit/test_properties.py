@@ -7,8 +7,8 @@
   cannot change the filter's meaning, and a staff look-up or search never fails on its text.
 
 Settings: ``derandomize=True`` (the same examples on every run and machine: no flaky build),
-300 examples per property, no deadline (the machine is shared). The whole step engine is not
-fuzzed here: that waits until the engine is pure (issue 11).
+300 examples per property, no deadline (the machine is shared). The step machine itself is
+fuzzed with these settings in ``tests/unit/test_fuzz_steps.py``.
 """
 
 from __future__ import annotations
