@@ -6,7 +6,8 @@ forge it). Each family starts with its own prefix, and its handler is registered
 family's pattern; the data is written by the functions here, never by hand:
 
 - ``e<draft>.<version>.<action>``: a step of the enrollment (:class:`CallbackData`); written by
-  the conversation and by the draft reminder (:mod:`bot.workers.reminders`).
+  the conversation and by the draft reminder (:mod:`bot.workers.reminders`), whose button's
+  action is :data:`RESUME`.
 - ``s:o:<key>``, ``s:r:<count>:<page>``, ``s:f:<page>:<text>``: the staff look-ups
   (:mod:`bot.staff`, :class:`StaffButton`); ``s:o:`` is written by the staff notice of a new
   enrollment too (:mod:`bot.workers.receipts`).
@@ -14,8 +15,9 @@ family's pattern; the data is written by the functions here, never by hand:
   the dates of a course type, the link of the course type, the link of a run.
 - ``cr:off``, ``cr:on``: the reminders before a course, off or on again
   (:mod:`bot.workers.course_reminders`).
-
-The conversation's own ``lang:`` and ``pv:`` are still written in ``conversations/``.
+- ``lang:<code>``: /language's choice (``conversations/handlers.py``).
+- ``pv:erase``, ``pv:cancel``, ``pv:after``, ``pv:keep``: /forget's question
+  (``conversations/privacy.py``).
 """
 
 from __future__ import annotations
@@ -30,19 +32,30 @@ from bot.services import BotContext
 from bot.telegram.limits import CALLBACK_DATA_MAX_BYTES
 
 __all__ = [
+    "ENROLLMENT_PATTERN",
+    "LANGUAGE_PATTERN",
     "LINK_DATES",
     "LINK_PATTERN",
     "LINK_SHARE_RUN",
     "LINK_SHARE_TYPE",
+    "PRIVACY_AFTER",
+    "PRIVACY_CANCEL",
+    "PRIVACY_ERASE",
+    "PRIVACY_KEEP",
+    "PRIVACY_PATTERN",
     "REMINDERS_OFF",
     "REMINDERS_ON",
     "REMINDERS_PATTERN",
+    "RESUME",
+    "RESUME_PATTERN",
     "STAFF_FIND",
     "STAFF_OPEN",
     "STAFF_PATTERN",
     "STAFF_RECENT",
     "CallbackData",
     "StaffButton",
+    "language_data",
+    "language_of",
     "link_data",
     "on_stale_button",
     "open_button_data",
@@ -62,6 +75,24 @@ LINK_SHARE_TYPE: Final = "l:s:"
 LINK_SHARE_RUN: Final = "l:r:"
 LINK_PATTERN: Final = r"^l:[tsr]:"
 """The pattern of the /link buttons' handler."""
+
+ENROLLMENT_PATTERN: Final = r"^e"
+"""The pattern of the enrollment's buttons' handler."""
+RESUME: Final = "resume"
+"""The action of the draft reminder's button (``e<draft>.<version>.resume``)."""
+RESUME_PATTERN: Final = rf"^e[0-9a-f]+\.[0-9a-f]+\.{RESUME}$"
+"""The pattern of the draft reminder's button (tried before :data:`ENROLLMENT_PATTERN`)."""
+
+_LANGUAGE: Final = "lang:"
+LANGUAGE_PATTERN: Final = rf"^{_LANGUAGE}"
+"""The pattern of /language's buttons."""
+
+PRIVACY_ERASE: Final = "pv:erase"
+PRIVACY_CANCEL: Final = "pv:cancel"
+PRIVACY_AFTER: Final = "pv:after"
+PRIVACY_KEEP: Final = "pv:keep"
+PRIVACY_PATTERN: Final = r"^pv:"
+"""The pattern of /forget's buttons."""
 
 REMINDERS_OFF: Final = "cr:off"
 REMINDERS_ON: Final = "cr:on"
@@ -92,6 +123,16 @@ class CallbackData:
             return cls(int(parts[0], 16), int(parts[1], 16), parts[2])
         except ValueError:
             return None
+
+
+def language_data(code: str) -> str:
+    """The data of /language's button for ``code``."""
+    return _checked(_LANGUAGE + code)
+
+
+def language_of(data: str | None) -> str:
+    """The language code a /language button carries (unchecked: forged data reads as itself)."""
+    return (data or "").removeprefix(_LANGUAGE)
 
 
 def _checked(data: str) -> str:

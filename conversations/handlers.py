@@ -29,14 +29,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import CallbackData, on_stale_button
+from bot.callbacks import (
+    ENROLLMENT_PATTERN,
+    LANGUAGE_PATTERN,
+    RESUME_PATTERN,
+    CallbackData,
+    language_data,
+    language_of,
+    on_stale_button,
+)
 from bot.errors import DraftConflict
 from bot.i18n import LANGUAGES, Language, Translator, esc, translator
 from bot.menu import COMMANDS
 from bot.services import BotContext, Services
 from bot.store import drafts
 from bot.store.models import DraftStatus
-from bot.workers.reminders import RESUME
 from conversations.enrollment import CONFIRMING_CANCEL, CONFIRMING_RESTART
 from conversations.runner import Origin, Runner
 from conversations.steps import Input, State
@@ -64,11 +71,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> Enrollme
     application.add_handler(CommandHandler("help", chat.on_help, filters=private))
     application.add_handler(CommandHandler("language", on_language, filters=private))
     application.add_handler(CommandHandler(["start", "help"], on_group_start, filters=~private))
-    application.add_handler(CallbackQueryHandler(chat.on_language_chosen, pattern=r"^lang:"))
     application.add_handler(
-        CallbackQueryHandler(chat.on_resume, pattern=rf"^e[0-9a-f]+\.[0-9a-f]+\.{RESUME}$")
+        CallbackQueryHandler(chat.on_language_chosen, pattern=LANGUAGE_PATTERN)
     )
-    application.add_handler(CallbackQueryHandler(chat.on_button, pattern=r"^e"))
+    application.add_handler(CallbackQueryHandler(chat.on_resume, pattern=RESUME_PATTERN))
+    application.add_handler(CallbackQueryHandler(chat.on_button, pattern=ENROLLMENT_PATTERN))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))
     application.add_handler(
         MessageHandler(
@@ -229,7 +236,7 @@ class EnrollmentChat:
     async def on_language_chosen(self, update: Update, context: BotContext) -> None:
         """A language button: remember it, confirm in that language, ask the question again."""
         query = cast(CallbackQuery, update.callback_query)
-        code = (query.data or "").removeprefix("lang:")
+        code = language_of(query.data)
         if code not in LANGUAGES:
             await on_stale_button(update, context)
             return
@@ -322,7 +329,7 @@ async def on_language(update: Update, context: BotContext) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(name, callback_data=f"lang:{code}")
+                InlineKeyboardButton(name, callback_data=language_data(code))
                 for code, name in LANGUAGE_NAMES.items()
             ]
         ]

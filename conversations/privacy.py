@@ -24,6 +24,13 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.callbacks import (
+    PRIVACY_AFTER,
+    PRIVACY_CANCEL,
+    PRIVACY_ERASE,
+    PRIVACY_KEEP,
+    PRIVACY_PATTERN,
+)
 from bot.config import Settings
 from bot.i18n import Translator, esc, translator
 from bot.services import BotContext, Services
@@ -35,7 +42,6 @@ __all__ = ["DOCUMENT_NAME", "mydata_document", "mydata_summary", "privacy_text",
 
 logger = logging.getLogger(__name__)
 
-_ERASE, _CANCEL, _AFTER, _KEEP = "pv:erase", "pv:cancel", "pv:after", "pv:keep"
 #: The name of the file /mydata sends.
 DOCUMENT_NAME: Final = "my-data.json"
 
@@ -47,7 +53,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("mydata", on_mydata, filters=private))
     application.add_handler(CommandHandler("forget", on_forget, filters=private))
     application.add_handler(CommandHandler(["mydata", "forget"], on_in_group, filters=~private))
-    application.add_handler(CallbackQueryHandler(on_forget_button, pattern=r"^pv:"))
+    application.add_handler(CallbackQueryHandler(on_forget_button, pattern=PRIVACY_PATTERN))
 
 
 def _who(update: Update, context: BotContext) -> tuple[int, int, Translator]:
@@ -197,8 +203,8 @@ def _question(t: Translator, settings: Settings, pending: int) -> tuple[str, Inl
     ]
     if not pending:
         keyboard = [
-            [_button(t._("🗑 Yes, erase everything"), _ERASE)],
-            [_button(t._("No, keep it"), _KEEP)],
+            [_button(t._("🗑 Yes, erase everything"), PRIVACY_ERASE)],
+            [_button(t._("No, keep it"), PRIVACY_KEEP)],
         ]
         return "\n".join(lines), InlineKeyboardMarkup(keyboard)
     lines.extend(
@@ -217,9 +223,9 @@ def _question(t: Translator, settings: Settings, pending: int) -> tuple[str, Inl
         ]
     )
     keyboard = [
-        [_button(t._("❌ Cancel it and erase everything"), _CANCEL)],
-        [_button(t._("📨 Send it first, then erase"), _AFTER)],
-        [_button(t._("No, keep everything"), _KEEP)],
+        [_button(t._("❌ Cancel it and erase everything"), PRIVACY_CANCEL)],
+        [_button(t._("📨 Send it first, then erase"), PRIVACY_AFTER)],
+        [_button(t._("No, keep everything"), PRIVACY_KEEP)],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(keyboard)
 
@@ -307,12 +313,12 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     services = context.services
     action = query.data or ""
-    if action not in (_ERASE, _CANCEL, _AFTER) or chat_id != user_id:
+    if action not in (PRIVACY_ERASE, PRIVACY_CANCEL, PRIVACY_AFTER) or chat_id != user_id:
         await query.answer()
         await _show(context, chat_id, message, esc(t._("Okay, nothing is erased.")))
         return
     pending = _pending(services, user_id)
-    if action == _ERASE and pending:
+    if action == PRIVACY_ERASE and pending:
         # Something was confirmed since the question: ask again, with that choice.
         await query.answer()
         text, keyboard = _question(t, services.settings, pending)
@@ -324,7 +330,7 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
             session,
             user_id=user_id,
             now=now,
-            cancel=action == _CANCEL,
+            cancel=action == PRIVACY_CANCEL,
             staff_chat_id=services.settings.staff_chat_id,
         )
         queue_erasure_notice(session, services, erasure, now)
@@ -341,7 +347,7 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
         erasure.waiting,
     )
     await query.answer()
-    text = erased_text(t, services.settings, erasure, cancel=action == _CANCEL)
+    text = erased_text(t, services.settings, erasure, cancel=action == PRIVACY_CANCEL)
     await _show(context, chat_id, message, text)
 
 

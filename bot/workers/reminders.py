@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Final
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import CallbackData
+from bot.callbacks import RESUME, CallbackData
 from bot.enrollment import Enrollment
 from bot.i18n import esc, pick_language, translator
 from bot.services import Services
@@ -28,12 +27,9 @@ from bot.store import drafts, notifications
 from bot.store.models import Draft
 from bot.workers.periodic import every
 
-__all__ = ["RESUME", "DraftKeeper"]
+__all__ = ["DraftKeeper"]
 
 logger = logging.getLogger(__name__)
-
-RESUME: Final = "resume"
-"""The action of the reminder's button (``e<draft>.<version>.resume``)."""
 
 
 class DraftKeeper:
