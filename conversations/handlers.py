@@ -421,6 +421,8 @@ async def on_language_chosen(update: Update, context: BotContext) -> None:
     services.remember_language(user.id, code)
     chat, state = _chat(update, context)
     await query.answer()
+    # Translators: said in the language just chosen, on purpose: the
+    # Dutch text names Dutch ("Nederlands"), the English one English.
     confirmation = chat.t._("Okay, I will speak English with you.")
     if isinstance(query.message, Message):
         await query.message.edit_text(confirmation)
