@@ -419,7 +419,7 @@ async def ask_another(turn: Turn) -> Prompt:
     if enrollment.participant_count >= cap:
         if from_run:
             text = t.ngettext(
-                "This date has {count} free place, and it is taken by the people you entered.",
+                "This date has {count} free place, and this enrollment fills it.",
                 "This date has {count} free places, and they are all taken by the people "
                 "you entered.",
                 cap,

@@ -531,7 +531,7 @@ async def cancel(engine: Engine, chat: Chat, turn: Turn, edit: Message | None) -
         drafts.delete_draft(session, draft_id=turn.state.id, expected_version=turn.state.version)
         session.commit()
     text = chat.t._(
-        "Your enrollment is cancelled and your answers are deleted. Type /start to begin again."
+        "Your enrollment is canceled and your answers are deleted. Type /start to begin again."
     )
     if edit is not None:
         await edit.edit_text(text, reply_markup=None)

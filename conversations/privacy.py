@@ -260,9 +260,9 @@ def mydata_summary(t: Translator, found: privacy.Holdings) -> str:
                 "",
                 esc(
                     t.ngettext(
-                        "{count} enrollment you cancelled or started over, kept until it is "
+                        "{count} enrollment you canceled or started over, kept until it is "
                         "deleted with the unfinished ones.",
-                        "{count} enrollments you cancelled or started over, kept until they are "
+                        "{count} enrollments you canceled or started over, kept until they are "
                         "deleted with the unfinished ones.",
                         cancelled,
                     )
@@ -371,10 +371,10 @@ def _question(t: Translator, settings: Settings, pending: int) -> tuple[str, Inl
             esc(
                 t.ngettext(
                     "One of your enrollments has not reached the training provider yet. Shall "
-                    "I cancel it, or send it first and erase everything once it arrived?",
+                    "I cancel it, or send it first and erase everything once it has arrived?",
                     "{count} of your enrollments have not reached the training provider yet. "
                     "Shall I cancel them, or send them first and erase everything once they "
-                    "arrived?",
+                    "have arrived?",
                     pending,
                 )
             ).format(count=pending),
@@ -424,8 +424,8 @@ def erased_text(
         lines.append(
             esc(
                 t.ngettext(
-                    "Your enrollment that had not been sent yet is cancelled.",
-                    "Your {count} enrollments that had not been sent yet are cancelled.",
+                    "Your enrollment that had not been sent yet is canceled.",
+                    "Your {count} enrollments that had not been sent yet are canceled.",
                     erasure.cancelled,
                 )
             ).format(count=erasure.cancelled)
