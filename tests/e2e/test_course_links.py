@@ -104,7 +104,7 @@ async def test_link_is_for_staff_only_and_speaks_dutch(desk: StaffDesk) -> None:
         "te kiezen."
     )
     await desk.sam.say("/link vca-b")
-    assert desk.sam.buttons[0] == "📚 De opleiding, elke datum"
+    assert desk.sam.buttons[0] == "📚 De opleiding als geheel"
 
 
 async def test_link_says_so_when_coachview_cannot_be_reached(desk: StaffDesk) -> None:
