@@ -46,6 +46,22 @@ async def test_when_the_free_places_are_taken_the_reason_is_given(enrollbot: Run
     assert "Anything you would like to tell us" in anna.text
 
 
+async def test_attending_after_others_took_the_places_names_them_too(
+    enrollbot: RunningBot,
+) -> None:
+    anna = enrollbot.person()
+    await contact_details(anna, bhv_run(enrollbot, 2))
+    await anna.answers("No, I enroll others", "Piet", None, "Jansen", None)
+    for _ in range(5):  # Piet's four questions, then whether Anna attends
+        await anna.tap("⬅️ Back")
+    assert anna.text.endswith("Will you attend the course yourself?")
+    await anna.tap("Yes, I will attend")
+    assert (
+        "This date has 2 free places left: they are for you and the people you already entered."
+        in anna.text
+    )
+
+
 @pytest.fixture
 async def capped(
     request: pytest.FixtureRequest,
