@@ -118,7 +118,7 @@ async def on_link(update: Update, context: BotContext) -> None:
         return
     if not run.open_for_enrollment(context.services.clock.now()):
         text = t._(
-            "That date is not open for enrollment (cancelled, full, started or past its "
+            "That date is not open for enrollment (canceled, full, started or past its "
             "deadline). Type /link {code} to share another date of {course}."
         ).format(code=esc(kind.code), course=esc(kind.naam))
         await _say(context, chat_id, esc(text))
@@ -276,5 +276,5 @@ async def _share(
     await context.bot.send_document(
         chat_id,
         InputFile(qr_svg(link, title), filename=f"{name}-qr.svg"),
-        caption=t._("The same QR code as SVG, for print."),
+        caption=t._("The same QR code as SVG, for printing."),
     )

@@ -100,7 +100,7 @@ def parse_name(text: str) -> str:
     if not all(_is_name_char(ch) for ch in value):
         raise Invalid(
             N_(
-                "A name can only contain letters, spaces, hyphens and apostrophes. "
+                "A name can only contain letters, spaces, hyphens, apostrophes and dots. "
                 "Please type it again."
             )
         )
@@ -223,7 +223,7 @@ def parse_date(text: str, *, today: date, past: bool = False) -> date:
         parts = (match[1], str(_MONTHS[match[2]]), match[3])
     if parts is None:
         raise Invalid(
-            N_("“{value}” is not a date. Please type it like 12-3-1990 or 12 maart 1990."),
+            N_("“{value}” is not a date. Please type it like 12-3-1990 or 12 March 1990."),
             value=value,
         )
     day, month, year = (int(part) for part in parts)

@@ -244,6 +244,8 @@ class EnrollmentChat:
         context.services.remember_language(user.id, code)
         runner, origin, loaded = self._turn(update, context)
         await query.answer()
+        # Translators: said in the language just chosen, on purpose: the
+        # Dutch text names Dutch ("Nederlands"), the English one English.
         confirmation = origin.t._("Okay, I will speak English with you.")
         if isinstance(query.message, Message):
             await query.message.edit_text(confirmation)

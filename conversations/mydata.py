@@ -120,9 +120,9 @@ def mydata_summary(t: Translator, found: privacy.Holdings) -> str:
                 "",
                 esc(
                     t.ngettext(
-                        "{count} enrollment you cancelled or started over, kept until it is "
+                        "{count} enrollment you canceled or started over, kept until it is "
                         "deleted with the unfinished ones.",
-                        "{count} enrollments you cancelled or started over, kept until they are "
+                        "{count} enrollments you canceled or started over, kept until they are "
                         "deleted with the unfinished ones.",
                         cancelled,
                     )

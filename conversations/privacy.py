@@ -212,10 +212,10 @@ def _question(t: Translator, settings: Settings, pending: int) -> tuple[str, Inl
             "",
             esc(
                 t.ngettext(
-                    "One of your enrollments has not reached the training provider yet. Shall "
-                    "I cancel it, or send it first and erase everything once it arrived?",
+                    "One of your enrollments has not reached the training provider yet. Shall I "
+                    "cancel it, or send it first and erase everything once it has arrived?",
                     "{count} of your enrollments have not reached the training provider yet. "
-                    "Shall I cancel them, or send them first and erase everything once they "
+                    "Shall I cancel them, or send them first and erase everything once they have "
                     "arrived?",
                     pending,
                 )
@@ -266,8 +266,8 @@ def erased_text(
         lines.append(
             esc(
                 t.ngettext(
-                    "Your enrollment that had not been sent yet is cancelled.",
-                    "Your {count} enrollments that had not been sent yet are cancelled.",
+                    "Your enrollment that had not been sent yet is canceled.",
+                    "Your {count} enrollments that had not been sent yet are canceled.",
                     erasure.cancelled,
                 )
             ).format(count=erasure.cancelled)

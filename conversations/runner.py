@@ -282,8 +282,7 @@ class Runner:
             drafts.delete_draft(session, draft_id=state.draft_id, expected_version=state.version)
             session.commit()
         text = origin.t._(
-            "Your enrollment is cancelled and your answers are deleted. "
-            "Type /start to begin again."
+            "Your enrollment is canceled and your answers are deleted. Type /start to begin again."
         )
         if edit is not None:
             await edit.edit_text(text, reply_markup=None)

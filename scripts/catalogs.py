@@ -35,6 +35,7 @@ def _extract(target: Path) -> None:
             "extract",
             "--no-location",
             "--sort-output",
+            "--add-comments=Translators:",
             "--omit-header",
             "--project=enrollbot",
             "-F",

@@ -158,7 +158,7 @@ async def test_staff_link_a_course_and_anyone_shares_one_inline_in_the_demo(
         await terminal.expect("Voor welke opleiding wil je je inschrijven")
         await terminal.type("/link")
         await terminal.press("VCA Basis (VCA-B)")
-        await terminal.press("📚 De opleiding, elke datum")
+        await terminal.press("📚 De opleiding als geheel")
         photo = await terminal.expect(r"📎 photo saved as (\S+-qr\.png)")
         svg = await terminal.expect(r"📎 document saved as (\S+-qr\.svg)")
         assert (tmp_path / photo[1]).read_bytes().startswith(b"\x89PNG")

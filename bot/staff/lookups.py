@@ -293,5 +293,5 @@ def trouble(t: Translator, error: CoachviewError, what: str) -> str:
             "COACHVIEW_CLIENT_SECRET."
         )
     if isinstance(error, CoachviewRejected):
-        return t._("Coachview could not handle that question. Please try other words.")
+        return t._("Coachview could not handle that search. Please try other words.")
     return t._("Coachview gave an answer I cannot read. Please try again later.")

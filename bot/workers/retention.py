@@ -136,8 +136,8 @@ def queue_erasure_notice(
     if erasure.cancelled:
         lines.append(
             t.ngettext(
-                "{count} enrollment that had not reached Coachview yet was cancelled.",
-                "{count} enrollments that had not reached Coachview yet were cancelled.",
+                "{count} enrollment that had not reached Coachview yet was canceled.",
+                "{count} enrollments that had not reached Coachview yet were canceled.",
                 erasure.cancelled,
             ).format(count=erasure.cancelled)
         )
@@ -145,9 +145,9 @@ def queue_erasure_notice(
         lines.append(
             t.ngettext(
                 "{count} enrollment is still on its way to Coachview; it is erased here once "
-                "it arrived, and you will get its number then.",
+                "it has arrived, and you will get its number then.",
                 "{count} enrollments are still on their way to Coachview; they are erased here "
-                "once they arrived, and you will get their numbers then.",
+                "once they have arrived, and you will get their numbers then.",
                 erasure.waiting,
             ).format(count=erasure.waiting)
         )

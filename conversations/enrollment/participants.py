@@ -56,7 +56,8 @@ async def attendance_chosen(turn: Turn, action: str) -> str | None:
             turn.notes.append(
                 turn.t.ngettext(
                     "This date has {count} free place left, so this enrollment is for you.",
-                    "This date has {count} free places left, so this enrollment is for you.",
+                    "This date has {count} free places left: they are for you and the people "
+                    "you already entered.",
                     cap,
                 ).format(count=cap)
             )
@@ -71,13 +72,17 @@ async def ask_another(turn: Turn) -> Prompt:
     if enrollment.participant_count >= cap:
         if from_run:
             text = t.ngettext(
-                "This date has {count} free place, and it is taken by the people you entered.",
+                "This date has {count} free place, and this enrollment fills it.",
                 "This date has {count} free places, and they are all taken by the people "
                 "you entered.",
                 cap,
             ).format(count=cap)
         else:
-            text = t._("You can enroll at most {count} people at once.").format(count=cap)
+            text = t.ngettext(
+                "You can enroll at most {count} person at once.",
+                "You can enroll at most {count} people at once.",
+                cap,
+            ).format(count=cap)
         return Prompt(text, [[Button(t._("Continue"), "no")]])
     if enrollment.participants:
         question = t._("Do you want to enroll another person?")

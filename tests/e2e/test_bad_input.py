@@ -66,7 +66,7 @@ PATHS: dict[str, list[str | None]] = {
     ],
 }
 
-NAME = "A name can only contain letters, spaces, hyphens and apostrophes."
+NAME = "A name can only contain letters, spaces, hyphens, apostrophes and dots."
 TEXT_ONLY = "I can only read text here. Please type your answer."
 BUTTONS = "Please choose one of the buttons."
 EMAIL = "is not an e-mail address. Please type it like name@example.nl."
@@ -106,7 +106,7 @@ TABLE = [
     Bad("first name", "contact", "+31612345678", TEXT_ONLY),
     Bad("first name", "text", "/foo", UNKNOWN),
     Bad("first name", "text", "/lookup 1001", UNKNOWN),
-    Bad("first name", "text", "Jan2", "Een naam bestaat alleen uit letters", language="nl"),
+    Bad("first name", "text", "Jan2", "Een naam mag alleen letters", language="nl"),
     Bad("prefix", "text", "van 2", "A name prefix is something like"),
     Bad("prefix", "text", "v" * 21, "at most 20 characters"),
     Bad("last name", "text", "Vries!", NAME),

@@ -10,11 +10,11 @@ async def test_the_command_menu_is_localized(enrollbot: RunningBot) -> None:
     dutch = enrollbot.telegram.user("Daan", language_code="nl")
     english = enrollbot.telegram.user("Emma", language_code="en")
     assert [(c.command, c.description) for c in dutch.visible_commands()] == [
-        ("start", "Inschrijven voor een opleiding"),
-        ("cancel", "Je inschrijving annuleren"),
+        ("start", "Opleiding kiezen en inschrijven"),
+        ("cancel", "Inschrijving annuleren"),
         ("language", "Nederlands / English"),
         ("help", "Wat ik kan"),
-        ("privacy", "Je gegevens: wat ik bewaar, inzien, wissen"),
+        ("privacy", "Je gegevens: wat ik bewaar, inzien en wissen"),
     ]
     assert [(c.command, c.description) for c in english.visible_commands()] == [
         ("start", "Enroll in a course"),

@@ -138,9 +138,9 @@ async def test_the_day_before_each_enrollee_is_reminded_once(desk: Desk) -> None
     anna = await desk.enroll("Anna", "en", desk.run["id"])
     dirk = await desk.enroll("Dirk", "nl", desk.run["id"])
     bert = await desk.enroll("Bert", "nl", desk.run["id"])
-    answer = await bert.tap("🔕 Geen herinneringen")
+    answer = await bert.tap("🔕 Herinneringen uit")
     assert answer.text == "Oké, geen herinneringen meer voor je opleidingen."
-    assert bert.buttons == ["🔔 Herinner me weer"]
+    assert bert.buttons == ["🔔 Herinneringen weer aan"]
     # Carl's date (26 March) is cancelled after he enrolled.
     other = desk.coachview.catalogue.runs_of(seed.open_soort)[1]
     carl = await desk.enroll("Carl", "en", other["id"])

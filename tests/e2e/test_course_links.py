@@ -53,7 +53,7 @@ async def test_staff_link_a_date_and_the_link_opens_exactly_that_date(desk: Staf
     assert "VCA Basis Utrecht" in photo.caption
     check_qr_codes(photo, document, link)
     assert title_of(document.file.data if document.file else b"").startswith("VCA Basis ")
-    assert document.caption == "The same QR code as SVG, for print."
+    assert document.caption == "The same QR code as SVG, for printing."
 
     anna = desk.bot.person("Anna", language_code="en")
     await anna.say(f"/start {payload(link)}")
@@ -104,7 +104,7 @@ async def test_link_is_for_staff_only_and_speaks_dutch(desk: StaffDesk) -> None:
         "te kiezen."
     )
     await desk.sam.say("/link vca-b")
-    assert desk.sam.buttons[0] == "📚 De opleiding, elke datum"
+    assert desk.sam.buttons[0] == "📚 De opleiding als geheel"
 
 
 async def test_link_says_so_when_coachview_cannot_be_reached(desk: StaffDesk) -> None:
@@ -119,7 +119,7 @@ async def test_link_says_so_when_coachview_cannot_be_reached(desk: StaffDesk) ->
 async def test_a_date_that_is_not_open_is_not_linked(desk: StaffDesk) -> None:
     await desk.sam.say(f"/link {desk.coachview.catalogue.seed.cancelled_run}")
     assert desk.sam.text == (
-        "That date is not open for enrollment (cancelled, full, started or past its "
+        "That date is not open for enrollment (canceled, full, started or past its "
         "deadline). Type /link EXCEL-G to share another date of Excel Gevorderd."
     )
     assert not any(m.file for m in desk.sam.user.messages)

@@ -53,7 +53,7 @@ async def test_the_shared_card_opens_the_bot_at_that_course(enrollbot: RunningBo
     friends = telegram.group("Friends", [anna, bert.user])
     answer = await anna.inline("excel basis")
     [result] = answer.results
-    assert result.description is not None and "(7 plaatsen)" in result.description
+    assert result.description is not None and "(7 plekken vrij)" in result.description
     card = anna.choose(answer, 0, into=friends)
     assert card.raw["via_bot"]["username"] == telegram.bot_username
     assert card.text is not None

@@ -115,7 +115,7 @@ async def test_an_unfinished_enrollment_gets_one_reminder_then_is_deleted_silent
         await bot.wait_for(lambda: bert.text.startswith("⏰"), what="Bert's reminder to arrive")
         assert bert.text == (
             "⏰ Je bent begonnen met een inschrijving, maar je bent nog niet klaar. Je "
-            "antwoorden zijn bewaard: zullen we verdergaan waar je was?"
+            "antwoorden zijn bewaard: zullen we verdergaan waar je gebleven was?"
         )
         await bot.wait_for(lambda: anna.text.startswith("⏰"), what="Anna's second reminder")
         seen_by_anna = len(anna.user.messages)

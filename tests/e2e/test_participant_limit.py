@@ -46,11 +46,32 @@ async def test_when_the_free_places_are_taken_the_reason_is_given(enrollbot: Run
     assert "Anything you would like to tell us" in anna.text
 
 
+async def test_attending_after_others_took_the_places_names_them_too(
+    enrollbot: RunningBot,
+) -> None:
+    anna = enrollbot.person()
+    await contact_details(anna, bhv_run(enrollbot, 2))
+    await anna.answers("No, I enroll others", "Piet", None, "Jansen", None)
+    for _ in range(5):  # Piet's four questions, then whether Anna attends
+        await anna.tap("⬅️ Back")
+    assert anna.text.endswith("Will you attend the course yourself?")
+    await anna.tap("Yes, I will attend")
+    assert (
+        "This date has 2 free places left: they are for you and the people you already entered."
+        in anna.text
+    )
+
+
 @pytest.fixture
 async def capped(
-    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
+    request: pytest.FixtureRequest,
+    telegram: TelegramSandbox,
+    coachview: CoachviewSandbox,
+    database_url: str,
 ) -> AsyncIterator[RunningBot]:
-    async with running_bot(telegram, coachview, database_url, max_participants=2) as bot:
+    """A bot with MAX_PARTICIPANTS 2, or the number a test passes indirectly."""
+    cap = getattr(request, "param", 2)
+    async with running_bot(telegram, coachview, database_url, max_participants=cap) as bot:
         yield bot
 
 
@@ -64,3 +85,12 @@ async def test_without_known_places_the_configured_cap_applies(capped: RunningBo
     await anna.answer(None)
     assert "2 participants" in anna.text
     assert "➕ Add participant" not in anna.buttons
+
+
+@pytest.mark.parametrize("capped", [1], indirect=True)
+async def test_a_cap_of_one_person_is_said_in_the_singular(capped: RunningBot) -> None:
+    anna = capped.person()
+    await contact_details(anna, "EHBO")  # no runs: any date, places unknown
+    await anna.answers("No, I enroll others", "Piet", None, "Jansen", None)
+    assert "You can enroll at most 1 person at once." in anna.text
+    assert anna.buttons == ["Continue", "⬅️ Back"]

@@ -213,11 +213,11 @@ async def test_forget_cancels_an_enrollment_not_sent_yet(
             "No, keep everything",
         ]
         await person.tap("❌ Cancel it and erase everything")
-        assert "Your enrollment that had not been sent yet is cancelled." in person.text
+        assert "Your enrollment that had not been sent yet is canceled." in person.text
         assert "ask the training provider" not in person.text  # nothing reached Coachview
         await paused.wait_for(
             lambda: (
-                "1 enrollment that had not reached Coachview yet was cancelled."
+                "1 enrollment that had not reached Coachview yet was canceled."
                 in staff_texts(staff_group)[-1]
             ),
             what="staff told of the erasure",

@@ -150,7 +150,7 @@ async def test_every_kind_and_every_for_in_dutch(asking: RunningBot) -> None:
     await kees.answers("Lotte", None, "Vos", "lotte@example.nl")
     assert kees.text.endswith("Deelnemer 1: Wat is de geboortedatum?\nBijvoorbeeld 12-3-1990.")
     await kees.say("morgen")
-    assert "“morgen” is geen datum. Typ hem zoals 12-3-1990 of 12 maart 1990." in kees.text
+    assert "“morgen” is geen datum. Typ bijvoorbeeld 12-3-1990 of 12 maart 1990." in kees.text
     await kees.say("12 december 2030")
     assert "Die datum ligt niet in het verleden." in kees.text
     await kees.say("5 mrt 1985")

@@ -166,7 +166,7 @@ async def test_cancel_asks_first_then_deletes_the_draft(enrollbot: RunningBot) -
 
     await anna.say("/cancel")
     await anna.tap("Yes, cancel it")
-    assert "Your enrollment is cancelled" in anna.text
+    assert "Your enrollment is canceled" in anna.text
     assert enrollbot.drafts() == []
     await anna.say("/cancel")
     assert anna.text == "There is no enrollment in progress. Type /start to begin."

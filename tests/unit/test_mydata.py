@@ -65,7 +65,7 @@ def test_a_hundred_participants_and_fifteen_enrollments_fit_in_one_message() -> 
     assert len(text) <= MESSAGE_TEXT_MAX
     assert text.endswith("… more in the file.\n\n" + FILE_LINE)
     assert "Participant0 Vandenberghe" in text
-    assert "1 enrollment you cancelled or started over" in text
+    assert "1 enrollment you canceled or started over" in text
     assert "The language you chose: Nederlands" in text
     document = mydata_document(found)
     assert len(document["enrollments_being_filled_in"][1]["answers"]["participants"]) == 100
