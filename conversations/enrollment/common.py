@@ -43,9 +43,10 @@ def now_line(t: Translator, value: str | None) -> str:
 def capacity(turn: Turn) -> tuple[int, bool]:
     """The most people this enrollment may hold, and whether that is the run's free places."""
     course = turn.enrollment.course
-    if course is not None and course.free_places is not None:
-        return min(course.free_places, turn.reads.max_participants), True
-    return turn.reads.max_participants, False
+    most = turn.reads.max_participants
+    if course is not None and course.free_places is not None and course.free_places <= most:
+        return course.free_places, True
+    return most, False
 
 
 def current_participant(turn: Turn) -> Participant:

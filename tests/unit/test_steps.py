@@ -532,6 +532,20 @@ async def test_no_more_people_than_the_cap() -> None:
     assert talk.step == spec.TYPING_REMARK
 
 
+async def test_a_cap_below_the_free_places_is_said_as_the_cap() -> None:
+    talk = Talk(reads(max_participants=2))  # the date has 5 free places
+    await talk.begin()
+    await talk.press("Excel")
+    await talk.press("Mon 9 Mar")
+    await talk.answers("Anna", None, "Jansen", "anna@example.nl", None, None)
+    await talk.press("Yes, I will attend")
+    await talk.press("Yes")
+    await talk.answers("Bram", None, "Vos", None)
+    assert talk.step == spec.CHOOSING_ANOTHER
+    assert "You can enroll at most 2 people at once." in talk.text
+    assert "free place" not in talk.text
+
+
 async def test_a_date_with_one_free_place_is_for_the_contact_alone() -> None:
     talk = Talk(reads())
     await talk.begin()
