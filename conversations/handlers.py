@@ -28,6 +28,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.helpers import create_deep_linked_url
 
 from bot.callbacks import (
     ENROLLMENT_PATTERN,
@@ -346,12 +347,11 @@ async def on_group_start(update: Update, context: BotContext) -> None:
     message = cast(Message, update.effective_message)
     user = cast(User, update.effective_user)
     t = translator(_language_of(context.services, user))
-    payload = "_".join(context.args or [])[:64]
-    link = (
-        f"https://t.me/{context.bot.username}?start={payload}"
-        if payload
-        else (f"https://t.me/{context.bot.username}")
-    )
+    payload = "_".join(context.args or [])[:64] or None
+    try:
+        link = create_deep_linked_url(context.bot.username, payload)
+    except ValueError:  # not a payload Telegram carries (only A-Z, a-z, 0-9, _ and -)
+        link = create_deep_linked_url(context.bot.username)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t._("Enroll in a private chat"), url=link)]]
     )

@@ -23,6 +23,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.helpers import create_deep_linked_url
 
 from bot.callbacks import (
     PRIVACY_AFTER,
@@ -148,7 +149,7 @@ async def on_in_group(update: Update, context: BotContext) -> None:
     """/mydata or /forget in a group: only in the private chat, so nothing shows here."""
     message = cast(Message, update.effective_message)
     _, _, t = _who(update, context)
-    link = f"https://t.me/{context.bot.username}"
+    link = create_deep_linked_url(context.bot.username)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t._("Open a private chat"), url=link)]])
     await message.reply_text(
         t._("Your data is shown and erased only in a private chat with me."),

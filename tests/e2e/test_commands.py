@@ -41,6 +41,18 @@ async def test_in_a_group_the_bot_answers_with_a_link_to_a_private_chat(
     assert enrollbot.drafts() == []  # nothing of the enrollment happens in the group
 
 
+async def test_in_a_group_a_payload_telegram_cannot_carry_links_to_the_chat_alone(
+    enrollbot: RunningBot, telegram: TelegramSandbox
+) -> None:
+    anna = telegram.user("Anna", language_code="en")
+    group = telegram.group("Colleagues", members=[anna])
+    await group.send("/start@enrollbot_sandbox_bot ../x?y=1&z", by=anna)
+    await enrollbot.settle()
+    reply = group.last_message
+    assert reply is not None
+    assert reply.buttons[0].url == f"https://t.me/{telegram.bot_username}"
+
+
 async def test_the_help_lists_the_commands(enrollbot: RunningBot) -> None:
     anna = enrollbot.person("Anna", language_code="en")
     await anna.say("/help")
