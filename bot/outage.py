@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.i18n import esc, translator
 from bot.store import notifications
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 __all__ = ["DOWN_KEY", "UP_KEY", "OutageTracker"]
 
@@ -37,13 +37,28 @@ DOWN_KEY: Final = "catalogue-down:"
 UP_KEY: Final = "catalogue-up:"
 
 
+class StaffLine(Protocol):
+    """What the tracker needs to tell staff: the application's services have it
+    (:class:`bot.services.Services`, which builds the tracker, so it is not imported here)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def session(self) -> Session: ...
+
+    def wake_notifications(self) -> None: ...
+
+
 class OutageTracker:
     """Turns the conversation's failed and succeeded reads into staff alerts, one per outage."""
 
     #: How long no read may have failed before a success ends the outage.
     quiet: timedelta = timedelta(minutes=1)
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: StaffLine) -> None:
         self.services = services
         # The reads that failed since the last recovery this process knows of.
         self._failed: set[str] = set()

@@ -35,7 +35,7 @@ import hmac
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -48,8 +48,16 @@ from bot.clock import Clock
 from bot.floods import FloodGuard
 from bot.store import inbox
 
-if TYPE_CHECKING:
-    from bot.claims import ChatClaims
+
+class Claims(Protocol):
+    """What the receiver tells the chat claims (:class:`bot.claims.ChatClaims`, which read this
+    module's inbox, so it is not imported here)."""
+
+    @property
+    def draining(self) -> bool: ...
+
+    def arrived(self, chat: int) -> None: ...
+
 
 __all__ = [
     "SECRET_HEADER",
@@ -220,7 +228,7 @@ class WebhookReceiver:
         application: Application[Any, Any, Any, Any, Any, Any],
         inbox: Inbox,
         secret: str,
-        claims: ChatClaims | None = None,
+        claims: Claims | None = None,
     ) -> None:
         self._application = application
         self._inbox = inbox
