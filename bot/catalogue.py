@@ -8,8 +8,8 @@ through :class:`GuardedCatalogue`, which
   answer still fills the client's cache and the person's *Try again* finds it there;
 - turns every :class:`~bot.errors.CoachviewError` and every timeout into
   :class:`~bot.errors.CatalogueUnavailable`, carrying the text the person reads ("I can't load
-  the dates right now"); the engine (``conversations/engine.py``) answers it in one place with a
-  *Try again* button, the draft untouched;
+  the dates right now"); the step machine (``conversations/machine.py``) answers it in one
+  place with a *Try again* button, the draft untouched;
 - tells the :class:`~bot.outage.OutageTracker` of each failure and success, which alerts staff
   once per outage.
 
