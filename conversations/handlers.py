@@ -48,7 +48,7 @@ from bot.store.models import DraftStatus
 from conversations.enrollment import CONFIRMING_CANCEL, CONFIRMING_RESTART
 from conversations.runner import Origin, Runner
 from conversations.steps import Input, State
-from conversations.view import retire_buttons
+from conversations.view import retire_buttons, say
 
 __all__ = ["LANGUAGE_NAMES", "EnrollmentChat", "register", "set_commands"]
 
@@ -248,10 +248,8 @@ class EnrollmentChat:
         # Translators: said in the language just chosen, on purpose: the
         # Dutch text names Dutch ("Nederlands"), the English one English.
         confirmation = origin.t._("Okay, I will speak English with you.")
-        if isinstance(query.message, Message):
-            await query.message.edit_text(confirmation)
-        else:
-            await origin.bot.send_message(origin.chat_id, confirmation)
+        pressed = query.message if isinstance(query.message, Message) else None
+        await say(origin.reply(pressed), esc(confirmation))
         if loaded is not None:
             await runner.run(origin, loaded[0], Input("show"))
 

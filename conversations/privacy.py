@@ -38,6 +38,7 @@ from bot.services import BotContext, Services
 from bot.store import privacy
 from bot.workers.retention import queue_erasure_notice
 from conversations.mydata import mydata_document, mydata_summary
+from conversations.view import Reply, say
 
 __all__ = ["DOCUMENT_NAME", "mydata_document", "mydata_summary", "privacy_text", "register"]
 
@@ -312,18 +313,19 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
     query = cast(CallbackQuery, update.callback_query)
     chat_id, user_id, t = _who(update, context)
     message = query.message if isinstance(query.message, Message) else None
+    reply = Reply(context.bot, chat_id, t, message)
     services = context.services
     action = query.data or ""
     if action not in (PRIVACY_ERASE, PRIVACY_CANCEL, PRIVACY_AFTER) or chat_id != user_id:
         await query.answer()
-        await _show(context, chat_id, message, esc(t._("Okay, nothing is erased.")))
+        await say(reply, esc(t._("Okay, nothing is erased.")))
         return
     pending = _pending(services, user_id)
     if action == PRIVACY_ERASE and pending:
         # Something was confirmed since the question: ask again, with that choice.
         await query.answer()
         text, keyboard = _question(t, services.settings, pending)
-        await _show(context, chat_id, message, text, keyboard)
+        await say(reply, text, keyboard)
         return
     now = services.clock.now()
     with services.session() as session:
@@ -349,20 +351,4 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
     )
     await query.answer()
     text = erased_text(t, services.settings, erasure, cancel=action == PRIVACY_CANCEL)
-    await _show(context, chat_id, message, text)
-
-
-async def _show(
-    context: BotContext,
-    chat_id: int,
-    message: Message | None,
-    text: str,
-    keyboard: InlineKeyboardMarkup | None = None,
-) -> None:
-    """The answer in place of the question (its buttons go), or as a new message."""
-    if message is not None:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    else:
-        await context.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-        )
+    await say(reply, text)

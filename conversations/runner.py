@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from telegram import Bot, Message
-from telegram.constants import ParseMode
 
 from bot.catalogue import LINKED
 from bot.coachview.reference import new_reference
@@ -34,7 +33,7 @@ from conversations.steps import (
     State,
     StepTable,
 )
-from conversations.view import Reply, show
+from conversations.view import Reply, say, show
 
 __all__ = ["Origin", "Runner", "state_of"]
 
@@ -271,10 +270,7 @@ class Runner:
         t = origin.t
         thanks = t._("📨 Thank you! Your enrollment is being sent; the confirmation follows here.")
         text = enrollment.review_text(t, answers, services.questions) + "\n\n" + esc(thanks)
-        if edit is not None:
-            await edit.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-        else:
-            await origin.bot.send_message(origin.chat_id, text, parse_mode=ParseMode.HTML)
+        await say(origin.reply(edit), text)
 
     async def cancel(self, origin: Origin, state: State, edit: Message | None) -> None:
         """Delete the draft, after the person confirmed."""
@@ -284,10 +280,7 @@ class Runner:
         text = origin.t._(
             "Your enrollment is canceled and your answers are deleted. Type /start to begin again."
         )
-        if edit is not None:
-            await edit.edit_text(text, reply_markup=None)
-        else:
-            await origin.bot.send_message(origin.chat_id, text)
+        await say(origin.reply(edit), esc(text))
 
 
 def _opened(start: Start) -> State:

@@ -26,7 +26,7 @@ from bot.callbacks import CallbackData
 from bot.i18n import Translator, esc
 from conversations.steps import Prompt
 
-__all__ = ["Reply", "markup", "retire_buttons", "show"]
+__all__ = ["Reply", "markup", "retire_buttons", "say", "show"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,17 @@ async def show(
     await reply.bot.send_message(
         reply.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
     )
+
+
+async def say(reply: Reply, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """``text`` (HTML) as the answer: edited into ``reply.edit`` in place of the question (its
+    buttons go), else as a new message."""
+    if reply.edit is not None:
+        await reply.edit.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    else:
+        await reply.bot.send_message(
+            reply.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
 
 
 async def retire_buttons(message: Message) -> None:
