@@ -40,7 +40,7 @@ from bot.callbacks import (
     on_stale_button,
 )
 from bot.errors import DraftConflict
-from bot.i18n import LANGUAGES, Language, Translator, esc, translator
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, Translator, esc, translator
 from bot.menu import COMMANDS
 from bot.services import BotContext, Services
 from bot.store import drafts
@@ -91,17 +91,20 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> Enrollme
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The command menu, in Dutch and English (Telegram picks by the person's app language)."""
+    """The command menu, in Dutch and English (Telegram picks by the person's app language;
+    the default language's menu is everyone else's)."""
     bot = application.bot
+    services = application.bot_data.services
+    default = services.settings.default_language if services else DEFAULT_LANGUAGE
     for language in LANGUAGES:
         t = translator(language)
         commands = [BotCommand(name, t._(description)) for name, description in COMMANDS]
-        code = None if language == "nl" else language
+        code = None if language == default else language
         await bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
         )
     await bot.set_my_commands(
-        [BotCommand("start", translator("nl")._("Enroll in a course"))],
+        [BotCommand("start", translator(default)._("Enroll in a course"))],
         scope=BotCommandScopeAllGroupChats(),
     )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sandbox.coachview import CoachviewSandbox
 from sandbox.telegram import TelegramSandbox
-from tests.harness import RunningBot
+from tests.harness import RunningBot, running_bot
 
 
 async def test_the_command_menu_is_localized(enrollbot: RunningBot) -> None:
@@ -23,6 +24,16 @@ async def test_the_command_menu_is_localized(enrollbot: RunningBot) -> None:
         ("help", "What I can do"),
         ("privacy", "Your data: what I keep, see it, erase it"),
     ]
+
+
+async def test_with_english_as_the_default_the_menu_of_other_languages_is_english(
+    telegram: TelegramSandbox, coachview: CoachviewSandbox, database_url: str
+) -> None:
+    async with running_bot(telegram, coachview, database_url, default_language="en"):
+        german = telegram.user("Greta", language_code="de")
+        dutch = telegram.user("Daan", language_code="nl")
+        assert german.visible_commands()[0].description == "Enroll in a course"
+        assert dutch.visible_commands()[0].description == "Opleiding kiezen en inschrijven"
 
 
 async def test_in_a_group_the_bot_answers_with_a_link_to_a_private_chat(
